@@ -1,0 +1,74 @@
+# Ledgerline: `make run` serves the embedded default; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+# Test and benchmark targets: the machine's PostgreSQL and Redis (override to point elsewhere).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ledgerline
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ledgerline_bench
+PYTEST_ARGS ?=
+
+.PHONY: install run serve serve-ws worker beat flower lint test test-postgres test-sqlite check-services bench migrate seed clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+
+seed: migrate
+	$(BIN)/python manage.py seed_demo
+
+# Embedded default: SQLite in var/, in-memory channel layer, tasks in-process; daphne serves all.
+run: seed
+	@echo "Ledgerline on http://127.0.0.1:$(PORT)/  (API docs: /api/docs/)"
+	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+# Production-shaped processes (set DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=0 first).
+serve: install
+	$(BIN)/gunicorn config.wsgi:application -c docker/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
+
+serve-ws: install
+	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+worker: install
+	$(BIN)/celery -A config worker -l info -Q high_priority,default,low_priority,scheduled
+
+beat: install
+	$(BIN)/celery -A config beat -l info
+
+flower: install
+	$(BIN)/celery -A config flower --port=5555
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+check-services: install
+	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python manage.py wait_for_services --timeout 10 \
+	  || { echo "make test needs PostgreSQL at $(TEST_DATABASE_URL) and Redis at $(TEST_REDIS_URL) (see README: Running the checks)."; exit 1; }
+
+test-postgres: check-services
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+test-sqlite: install
+	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 REDIS_URL= CELERY_BROKER_URL= $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint test-postgres test-sqlite
+
+bench: install
+	@for script in bench/bench_*.py; do \
+	  echo "== $$script"; DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python $$script || exit 1; \
+	done
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,62 @@
+"""Request ids and Prometheus request metrics."""
+
+import re
+import time
+import uuid
+
+from django.urls import is_valid_path
+
+from core import metrics
+from core.logging import request_id_var
+
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestIdMiddleware:
+    """Accept a sane X-Request-ID from the proxy or make one; log it and send it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            request_id_var.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+class PrometheusMiddleware:
+    """Count requests and time them by route pattern (not raw path: ids would explode labels)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        route = f"/{match.route}" if match and match.route else "unmatched"
+        metrics.HTTP_REQUESTS.labels(request.method, route, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(request.method, route).observe(time.perf_counter() - started)
+        return response
+
+
+class ApiTrailingSlashMiddleware:
+    """`POST /api/v1/auth/login` and `.../login/` both work, without a redirect (which would
+    drop a POST body). The slashed form is canonical and the one the schema shows."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path_info
+        if path.startswith("/api/") and not path.endswith("/"):
+            if not is_valid_path(path) and is_valid_path(path + "/"):
+                request.path_info = path + "/"
+        return self.get_response(request)

@@ -1,0 +1,12 @@
+import socket
+
+from celery import shared_task
+
+from realtime.services import publish
+
+
+@shared_task(name="realtime.tasks.echo")
+def echo(user_id: str, nonce: str) -> dict:
+    """A round trip through a worker to the user's sockets: proves broker, worker and layer work."""
+    message = publish(user_id, "echo", {"nonce": nonce, "worker": socket.gethostname()})
+    return {"event_id": message["id"]}

@@ -1,0 +1,5 @@
+from django.urls import path
+
+from realtime import apis
+
+urlpatterns = [path("realtime/echo/", apis.EchoApi.as_view(), name="realtime-echo")]
