@@ -1,0 +1,47 @@
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from core.categories import system_category_slugs
+from ledger.models import Category
+from ledger.tests.factories import AccountFactory, TransactionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_data_migration_loads_the_whole_system_taxonomy():
+    seeded = set(Category.objects.filter(user__isnull=True).values_list("slug", flat=True))
+    assert seeded == set(system_category_slugs())
+    assert Category.objects.get(user__isnull=True, slug="coffee").parent.slug == "dining"
+    for required in ("groceries", "dining", "salary", "transfer", "cash", "uncategorized", "pets", "gifts"):
+        assert required in seeded
+
+
+def test_the_database_refuses_a_lowercase_currency():
+    row = TransactionFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(row).objects.filter(pk=row.pk).update(currency="usd")
+
+
+def test_the_database_refuses_a_deleted_row_without_deleted_at():
+    row = TransactionFactory()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(row).objects.filter(pk=row.pk).update(is_deleted=True)
+
+
+def test_the_database_refuses_two_live_rows_with_one_fingerprint():
+    first = TransactionFactory(fingerprint="abc")  # blank fingerprints (manual rows) never collide
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TransactionFactory(user=first.user, account=first.account, fingerprint="abc")
+
+
+def test_amounts_keep_their_cents_exactly():
+    row = TransactionFactory(amount=Decimal("-0.10"))
+    row.refresh_from_db()
+    assert row.amount == Decimal("-0.10")
+
+
+def test_an_account_last4_must_be_four_digits():
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AccountFactory(last4="12a4")
