@@ -1,0 +1,248 @@
+"""Reads of the ledger. Every function is scoped to one user; another user's row is a 404.
+
+Hot paths serialise from `.values()` (one query, joins for category and merchant), never
+from model instances with per-row lookups."""
+
+import datetime
+import uuid
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from rapidfuzz import fuzz
+
+from core.exceptions import ApplicationError, NotFoundError
+from ledger.filters import TransactionFilter
+from ledger.models import Account, Category, Transaction
+from merchants.services import normalise_descriptor
+
+DUPLICATE_WINDOW_DAYS = 2
+DUPLICATE_MERCHANT_SIMILARITY = 0.8
+
+TRANSACTION_COLUMNS = (
+    "id",
+    "account_id",
+    "date",
+    "amount",
+    "currency",
+    "merchant_raw",
+    "merchant_id",
+    "merchant__canonical_name",
+    "merchant__category",
+    "category__slug",
+    "confidence",
+    "source",
+    "note",
+    "anomaly_score",
+    "is_deleted",
+    "import_batch_id",
+    "created_at",
+    "updated_at",
+)
+
+
+# --- transactions ---------------------------------------------------------------------
+def transaction_live(*, user) -> QuerySet[Transaction]:
+    """The user's transactions that are not soft-deleted."""
+    return Transaction.objects.filter(user=user, is_deleted=False)
+
+
+def transaction_list(*, user, filters: Mapping[str, Any] | None = None) -> QuerySet[Transaction]:
+    """The user's live transactions matching API filters (since, until, category, source,
+    account, merchant, min_amount, max_amount, q, ordering). Invalid filters raise a 400."""
+    filterset = TransactionFilter(data=filters or {}, queryset=transaction_live(user=user))
+    if not filterset.is_valid():
+        errors = {field: [str(message) for message in messages] for field, messages in filterset.errors.items()}
+        field, messages = next(iter(errors.items()))
+        raise ApplicationError(f"{field}: {messages[0]}", code="invalid", errors=errors)
+    return filterset.qs
+
+
+def plain_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Query parameters (a QueryDict holds lists) or a dict -> a plain dict of single values."""
+    if filters is None:
+        return {}
+    return filters.dict() if hasattr(filters, "dict") else dict(filters)
+
+
+def transaction_rows(queryset: QuerySet[Transaction]) -> QuerySet:
+    return queryset.values(*TRANSACTION_COLUMNS)
+
+
+def transaction_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A `.values(*TRANSACTION_COLUMNS)` row in API.md's transaction shape."""
+    merchant = None
+    if row["merchant_id"] is not None:
+        merchant = {
+            "id": str(row["merchant_id"]),
+            "canonical_name": row["merchant__canonical_name"],
+            "category": row["merchant__category"],
+        }
+    return {
+        "id": str(row["id"]),
+        "account": str(row["account_id"]) if row["account_id"] else None,
+        "date": row["date"].isoformat(),
+        "amount": money_text(row["amount"]),
+        "currency": row["currency"],
+        "merchant_raw": row["merchant_raw"],
+        "merchant": merchant,
+        "category": row["category__slug"],
+        "confidence": row["confidence"] or {},
+        "source": row["source"],
+        "note": row["note"],
+        "anomaly_score": row["anomaly_score"],
+        "is_deleted": row["is_deleted"],
+        "import_batch": str(row["import_batch_id"]) if row["import_batch_id"] else None,
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+
+
+def money_text(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def transaction_get(*, user, transaction_id, include_deleted: bool = False) -> Transaction:
+    queryset = Transaction.objects.filter(user=user)
+    if not include_deleted:
+        queryset = queryset.filter(is_deleted=False)
+    transaction = queryset.filter(pk=transaction_id).first()
+    if transaction is None:
+        raise NotFoundError("Transaction not found.")
+    return transaction
+
+
+def transaction_detail(*, user, transaction_id) -> dict[str, Any]:
+    row = transaction_rows(transaction_live(user=user).filter(pk=transaction_id)).first()
+    if row is None:
+        raise NotFoundError("Transaction not found.")
+    return transaction_to_dict(row)
+
+
+def transaction_export_rows(*, user, filters: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    """Matching rows in API shape, streamed from a server-side cursor in chunks."""
+    queryset = transaction_rows(transaction_list(user=user, filters=filters))
+    for row in queryset.iterator(chunk_size=2000):
+        yield transaction_to_dict(row)
+
+
+# --- duplicates -----------------------------------------------------------------------
+def transaction_duplicates(*, user, filters: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Groups of likely duplicates: same account, same amount, dates at most two days apart
+    and a similar merchant. Each group says why. One sweep over rows sorted by
+    (account, amount, date), then one query for the members' details."""
+    filters = {**plain_filters(filters), "ordering": ""}
+    queryset = transaction_list(user=user, filters=filters).order_by("account_id", "amount", "date")
+    pairs: list[tuple[Any, Any, float]] = []
+    window: list[tuple] = []
+    for row in queryset.values_list("id", "account_id", "amount", "date", "merchant_raw", "merchant_id").iterator(chunk_size=5000):
+        window = [kept for kept in window if _same_bucket(kept, row)]
+        for kept in window:
+            similarity = _merchant_similarity(kept, row)
+            if similarity >= DUPLICATE_MERCHANT_SIMILARITY:
+                pairs.append((kept[0], row[0], similarity))
+        window.append(row)
+    return _duplicate_groups(user, pairs)
+
+
+def _same_bucket(kept: tuple, row: tuple) -> bool:
+    return kept[1] == row[1] and kept[2] == row[2] and (row[3] - kept[3]).days <= DUPLICATE_WINDOW_DAYS
+
+
+def _merchant_similarity(first: tuple, second: tuple) -> float:
+    if first[5] is not None and first[5] == second[5]:
+        return 1.0
+    return fuzz.token_set_ratio(normalise_descriptor(first[4]), normalise_descriptor(second[4])) / 100
+
+
+def _duplicate_groups(user, pairs: list[tuple[Any, Any, float]]) -> list[dict[str, Any]]:
+    parent: dict[Any, Any] = {}
+
+    def root(node):
+        while parent.setdefault(node, node) != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    lowest: dict[Any, float] = {}
+    for first, second, _similarity in pairs:
+        parent[root(second)] = root(first)
+    for first, _, similarity in pairs:
+        key = root(first)
+        lowest[key] = min(lowest.get(key, 1.0), similarity)
+    members: dict[Any, list] = {}
+    for node in parent:
+        members.setdefault(root(node), []).append(node)
+    rows = {row["id"]: transaction_to_dict(row) for row in transaction_rows(transaction_live(user=user).filter(pk__in=list(parent)))}
+    groups = []
+    for key, ids in members.items():
+        transactions = sorted((rows[i] for i in ids if i in rows), key=lambda item: (item["date"], item["id"]))
+        if len(transactions) < 2:
+            continue
+        groups.append(_describe_group(transactions, lowest.get(key, 1.0)))
+    groups.sort(key=lambda group: group["transactions"][0]["date"], reverse=True)
+    return groups
+
+
+def _describe_group(transactions: list[dict[str, Any]], similarity: float) -> dict[str, Any]:
+    dates = [datetime.date.fromisoformat(item["date"]) for item in transactions]
+    spread = (max(dates) - min(dates)).days
+    reasons = [
+        "same account",
+        f"same amount {transactions[0]['amount']}",
+        "same date" if spread == 0 else f"dates within {spread} day{'s' if spread > 1 else ''}",
+        f"merchant similarity {similarity:.2f}",
+    ]
+    return {
+        "reason": ", ".join(reasons),
+        "reasons": reasons,
+        "similarity": round(similarity, 2),
+        "transactions": transactions,
+    }
+
+
+# --- categories and accounts ----------------------------------------------------------
+def category_list(*, user) -> QuerySet[Category]:
+    """System categories plus the user's own, system first."""
+    return (
+        Category.objects.filter(Q(user__isnull=True) | Q(user=user))
+        .select_related("parent")
+        .order_by("-is_system", "slug")
+    )
+
+
+def category_get(*, user, category_id) -> Category:
+    category = category_list(user=user).filter(pk=category_id).first()
+    if category is None:
+        raise NotFoundError("Category not found.")
+    return category
+
+
+def category_by_slug(*, user, slug: str) -> Category | None:
+    """The user's own category with this slug, else the system one."""
+    matches = {category.user_id is None: category for category in Category.objects.filter(Q(user__isnull=True) | Q(user=user), slug=slug)}
+    return matches.get(False) or matches.get(True)
+
+
+def account_list(*, user) -> QuerySet[Account]:
+    return Account.objects.filter(user=user).order_by("name", "id")
+
+
+def account_get(*, user, account_id) -> Account:
+    account = None
+    if _is_uuid(account_id):
+        account = account_list(user=user).filter(pk=account_id).first()
+    if account is None:
+        raise NotFoundError("Account not found.")
+    return account
+
+
+def _is_uuid(value: Any) -> bool:
+    if isinstance(value, uuid.UUID):
+        return True
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True

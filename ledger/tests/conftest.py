@@ -1,0 +1,25 @@
+import pytest
+
+from ledger.signals import transactions_changed
+from merchants.models import Merchant, MerchantAlias
+from merchants.services import normalise_descriptor
+
+
+@pytest.fixture
+def signal_log():
+    """Every transactions_changed payload sent while the test runs."""
+    received = []
+
+    def receiver(sender, **payload):
+        received.append(payload)
+
+    transactions_changed.connect(receiver, dispatch_uid="ledger-test-signal-log")
+    yield received
+    transactions_changed.disconnect(dispatch_uid="ledger-test-signal-log")
+
+
+@pytest.fixture
+def starbucks(db):
+    merchant = Merchant.objects.create(canonical_name="Starbucks", category="coffee")
+    MerchantAlias.objects.create(merchant=merchant, alias="STARBUCKS 1234", normalised=normalise_descriptor("STARBUCKS 1234"))
+    return merchant
