@@ -372,3 +372,11 @@ def ws_ticket_redeem(*, ticket: str) -> dict | None:
     if value is None or not cache.delete(key):
         return None
     return value
+
+
+def expired_tokens_purge() -> int:
+    """Delete refresh tokens and device sessions past their expiry (they can never be used again)."""
+    now = timezone.now()
+    sessions, _ = DeviceSession.objects.filter(expires_at__lt=now).delete()
+    tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
+    return sessions + tokens

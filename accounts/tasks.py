@@ -15,3 +15,10 @@ def send_password_reset_email(user_id: str) -> None:
     from accounts.services import password_reset_email_send
 
     password_reset_email_send(user_id=user_id)
+
+
+@shared_task(name="accounts.tasks.scheduled_purge_expired_tokens")
+def scheduled_purge_expired_tokens() -> int:
+    from accounts.services import expired_tokens_purge
+
+    return expired_tokens_purge()

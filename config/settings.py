@@ -26,7 +26,9 @@ SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_DEV_KEY if DEBUG else "")
 if not SECRET_KEY or (not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY):
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "testserver"])
+# Container health checks and Prometheus call the process directly on loopback.
+ALLOWED_HOSTS += [host for host in ("127.0.0.1", "[::1]") if host not in ALLOWED_HOSTS]
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=CORS_ALLOWED_ORIGINS)
 
@@ -233,15 +235,29 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_NAMES = ("high_priority", "default", "low_priority", "scheduled")
+# First match wins: the scheduled_* rule must come before the per-app ones.
 CELERY_TASK_ROUTES = {
+    "*.tasks.scheduled_*": {"queue": "scheduled"},
     "ingest.tasks.*": {"queue": "high_priority"},
     "realtime.tasks.*": {"queue": "high_priority"},
     "accounts.tasks.*": {"queue": "high_priority"},
     "reports.tasks.*": {"queue": "low_priority"},
     "analytics.tasks.*": {"queue": "low_priority"},
-    "*.tasks.scheduled_*": {"queue": "scheduled"},
 }
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The project's periodic tasks; `manage.py sync_schedules` writes them to django-celery-beat's
+# tables (idempotent; the web container runs it after migrating). Crontab fields in UTC.
+BEAT_SCHEDULES = {
+    "accounts: purge expired refresh tokens and sessions": {
+        "task": "accounts.tasks.scheduled_purge_expired_tokens",
+        "crontab": {"minute": "17", "hour": "3"},
+    },
+    "celery: purge old task results": {
+        "task": "celery.backend_cleanup",
+        "crontab": {"minute": "47", "hour": "3"},
+    },
+}
+CELERY_RESULT_EXPIRES = timedelta(days=7)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 TASK_RETRY_MAX = env.int("TASK_RETRY_MAX", default=5)
 

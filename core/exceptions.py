@@ -133,5 +133,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         detail = str(data["detail"])
     else:
         detail = str(getattr(exc, "detail", exc))
-    response.data = error_body(detail, _code_of(exc))
+    # simplejwt puts its own {"detail", "code"} in the exception's detail: keep its code.
+    code = str(data["code"]) if isinstance(data, dict) and "code" in data else _code_of(exc)
+    response.data = error_body(detail, code)
     return response
