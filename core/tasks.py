@@ -12,6 +12,8 @@ from celery import Task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from core.metrics import TASKS_DEAD_LETTERED
+
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
@@ -37,8 +39,9 @@ class LedgerlineTask(Task):
         return settings.TASK_RETRY_MAX
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        from core.services import dead_letter_record
+        from core.services import dead_letter_record  # core.services imports this module's app
 
+        TASKS_DEAD_LETTERED.labels(self.name).inc()
         try:
             dead_letter_record(
                 task_name=self.name,

@@ -25,3 +25,27 @@ def test_the_filter_rewrites_records_with_arguments():
 def test_settings_attach_both_filters_to_every_handler(settings):
     for handler in settings.LOGGING["handlers"].values():
         assert {"redact", "request_id"} <= set(handler["filters"])
+
+
+def test_production_logs_are_json_with_the_request_id(settings):
+    import io
+    import json
+    import logging.config
+
+    from core.logging import request_id_var
+
+    config = {**settings.LOGGING, "handlers": {"console": {**settings.LOGGING["handlers"]["console"], "formatter": "json"}}}
+    stream = io.StringIO()
+    logging.config.dictConfig(config)
+    handler = logging.getLogger().handlers[0]
+    handler.setStream(stream)
+    token = request_id_var.set("req-42")
+    try:
+        logging.getLogger("ledgerline.test").warning("refresh with token=abc.def.ghi failed")
+    finally:
+        request_id_var.reset(token)
+        logging.config.dictConfig(settings.LOGGING)
+    record = json.loads(stream.getvalue().strip().splitlines()[-1])
+    assert record["request_id"] == "req-42"
+    assert record["level"] == "WARNING"
+    assert record["message"] == "refresh with token=[redacted] failed"

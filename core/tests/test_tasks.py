@@ -50,7 +50,11 @@ def test_bad_data_is_not_retried_and_becomes_a_dead_letter():
 
 
 def test_a_task_that_exhausts_its_retries_is_dead_lettered_once():
+    from core.metrics import TASKS_DEAD_LETTERED
+
+    counted_before = TASKS_DEAD_LETTERED.labels("core.tests.flaky")._value.get()
     result = flaky.apply(args=["b", 99])
+    assert TASKS_DEAD_LETTERED.labels("core.tests.flaky")._value.get() == counted_before + 1
     assert result.failed()
     assert ATTEMPTS["b"] == 4  # the first run and 3 retries
     dead = DeadLetter.objects.get()
