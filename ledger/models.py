@@ -206,7 +206,7 @@ class Transaction(models.Model):
         # 0003): it lives outside the model state because SQLite rebuilds tables from that state.
         indexes = [
             models.Index(fields=["user", "date"], name="txn_user_date"),
-            models.Index(fields=["user", "category"], name="txn_user_category"),
+            models.Index(fields=["user", "category", "date"], name="txn_user_category_date"),
             models.Index(fields=["user", "account", "date"], name="txn_user_account_date"),
             models.Index(fields=["anomaly_score"], condition=Q(anomaly_score__gt=0.5), name="txn_anomalous"),
         ]

@@ -59,6 +59,8 @@ def _invalid(field: str, message: str) -> ApplicationError:
 
 
 def _notify(*, user, action: str, category_ids: Iterable, dates: Iterable[datetime.date], ids: Sequence) -> None:
+    # Now for this request's own reads, and again on commit through the signal's receiver.
+    selectors.transaction_counts_forget(user_id=user.pk)
     send_transactions_changed_on_commit(user_id=user.pk, category_ids=category_ids, dates=dates)
     # A hint for open sockets; the rows themselves are read over REST. Ids are capped: a bulk
     # change sends its count, not ten thousand ids.
@@ -379,6 +381,7 @@ def category_delete(*, user, category_id) -> None:
     Category.objects.filter(user=user, parent=category).update(parent=None)
     category.delete()
     if dates:
+        selectors.transaction_counts_forget(user_id=user.pk)
         send_transactions_changed_on_commit(user_id=user.pk, category_ids=[category_id, fallback.pk], dates=dates)
 
 

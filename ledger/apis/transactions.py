@@ -74,11 +74,11 @@ class CountedRows:
     """Paginate with the count taken on the filtered queryset (no joins for output columns)
     and the page read as `.values()` rows: one COUNT and one SELECT per page."""
 
-    def __init__(self, queryset):
-        self.queryset = queryset
+    def __init__(self, *, user, queryset, filters):
+        self.user, self.queryset, self.filters = user, queryset, filters
 
     def count(self) -> int:
-        return self.queryset.count()
+        return selectors.transaction_count(user=self.user, queryset=self.queryset, filters=self.filters)
 
     def __getitem__(self, item):
         return [selectors.transaction_to_dict(row) for row in selectors.transaction_rows(self.queryset)[item]]
@@ -102,7 +102,8 @@ class TransactionListApi(APIView):
     def get(self, request):
         queryset = selectors.transaction_list(user=request.user, filters=request.query_params)
         paginator = LimitOffsetPagination()
-        page = paginator.paginate_queryset(CountedRows(queryset), request, view=self)
+        rows = CountedRows(user=request.user, queryset=queryset, filters=request.query_params)
+        page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(page)
 
     @extend_schema(

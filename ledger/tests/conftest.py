@@ -20,6 +20,6 @@ def signal_log():
 
 @pytest.fixture
 def starbucks(db):
-    merchant = Merchant.objects.create(canonical_name="Starbucks", category="coffee")
-    MerchantAlias.objects.create(merchant=merchant, alias="STARBUCKS 1234", normalised=normalise_descriptor("STARBUCKS 1234"))
+    merchant = Merchant.objects.create(canonical_name="Zebra Beans Roastery", category="coffee")
+    MerchantAlias.objects.create(merchant=merchant, alias="ZEBRA BEANS 1234", normalised=normalise_descriptor("ZEBRA BEANS 1234"))
     return merchant

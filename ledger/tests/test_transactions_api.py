@@ -42,9 +42,9 @@ def test_the_list_shows_only_my_live_rows_newest_first(auth_client, user, other_
 
 
 def test_the_list_serialises_the_merchant(auth_client, user, starbucks):
-    TransactionFactory(user=user, merchant=starbucks, merchant_raw="STARBUCKS 1234")
+    TransactionFactory(user=user, merchant=starbucks, merchant_raw="ZEBRA BEANS 1234")
     merchant = auth_client.get(URL).json()["results"][0]["merchant"]
-    assert merchant == {"id": str(starbucks.pk), "canonical_name": "Starbucks", "category": "coffee"}
+    assert merchant == {"id": str(starbucks.pk), "canonical_name": "Zebra Beans Roastery", "category": "coffee"}
 
 
 def test_the_list_costs_at_most_three_queries(auth_client, user, starbucks, django_assert_max_num_queries):
@@ -159,7 +159,7 @@ def test_anonymous_is_a_401(api_client):
 # --- create -----------------------------------------------------------------------------
 def test_create_makes_a_manual_row_and_suggests_a_category(auth_client, user, starbucks, account):
     response = auth_client.post(
-        URL, {"account": str(account.pk), "date": "2024-03-15", "amount": "-4.75", "merchant_raw": "STARBUCKS 1234"}
+        URL, {"account": str(account.pk), "date": "2024-03-15", "amount": "-4.75", "merchant_raw": "ZEBRA BEANS 1234"}
     )
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -324,14 +324,14 @@ def test_a_malformed_id_in_the_path_is_a_404(auth_client):
 
 # --- correct / suggestions ------------------------------------------------------------------
 def test_a_correction_is_recorded_and_learned_at_once(auth_client, user, starbucks):
-    first = auth_client.post(URL, {"date": "2024-03-01", "amount": "-4.75", "merchant_raw": "STARBUCKS 1234"}).json()
+    first = auth_client.post(URL, {"date": "2024-03-01", "amount": "-4.75", "merchant_raw": "ZEBRA BEANS 1234"}).json()
     assert first["category"] == "coffee"
     response = auth_client.post(f"{URL}correct/", {"transaction_id": first["id"], "new_category": "dining", "reason": "lunch"})
     assert response.status_code == 200
     assert response.json() == {"message": "Corrected", "old_category": "coffee", "new_category": "dining"}
     correction = UserCorrection.objects.get()
     assert (correction.reason, correction.user_id) == ("lunch", user.pk)
-    later = auth_client.post(URL, {"date": "2024-03-02", "amount": "-5.10", "merchant_raw": "STARBUCKS 1234"}).json()
+    later = auth_client.post(URL, {"date": "2024-03-02", "amount": "-5.10", "merchant_raw": "ZEBRA BEANS 1234"}).json()
     assert later["category"] == "dining"
     assert later["confidence"]["method"] == "rule"
     suggestions = auth_client.get(f"{URL}{later['id']}/suggestions/").json()
