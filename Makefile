@@ -53,8 +53,9 @@ lint: install
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# pytest creates its own test database, so probe the server through its maintenance database.
 check-services: install
-	@DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python manage.py wait_for_services --timeout 10 \
+	@DATABASE_URL=$(dir $(TEST_DATABASE_URL))postgres REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python manage.py wait_for_services --timeout 10 \
 	  || { echo "make test needs PostgreSQL at $(TEST_DATABASE_URL) and Redis at $(TEST_REDIS_URL) (see README: Running the checks)."; exit 1; }
 
 test-postgres: check-services
