@@ -1,0 +1,152 @@
+"""Reads: tiered merchant search, per-user usage stats, the unmatched descriptors list."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, Max, Sum
+
+from merchants.index import get_index
+from merchants.models import Merchant, MerchantAlias, UnmatchedDescriptor
+from merchants.normalisation import normalise_descriptor
+
+SEARCH_LIMIT = 20
+EXACT_SCORE = 1.0
+ALIAS_SCORE = 0.9
+PREFIX_SCORE = 0.7
+FUZZY_THRESHOLD = 0.3  # pg_trgm's default similarity_threshold, which the % operator uses
+
+# One round trip: candidates from each tier (each an index scan), best score per merchant,
+# aliases aggregated in the same statement.
+_SEARCH_SQL = """
+WITH candidates AS (
+    SELECT id AS merchant_id, 1.0::float AS tier, NULL::float AS fuzzy FROM merchants_merchant
+     WHERE lower(canonical_name) = lower(%(raw)s)
+    UNION ALL
+    SELECT merchant_id, 0.9, NULL FROM merchants_merchantalias WHERE normalised = %(norm)s
+    UNION ALL
+    SELECT id, 0.7, NULL FROM merchants_merchant WHERE lower(canonical_name) LIKE %(name_prefix)s
+    UNION ALL
+    SELECT merchant_id, 0.7, NULL FROM merchants_merchantalias WHERE normalised LIKE %(alias_prefix)s
+    UNION ALL
+    SELECT id, NULL, similarity(canonical_name, %(raw)s) FROM merchants_merchant WHERE canonical_name %% %(raw)s
+    UNION ALL
+    SELECT merchant_id, NULL, similarity(normalised, %(norm)s) FROM merchants_merchantalias WHERE normalised %% %(norm)s
+), best AS (
+    -- A merchant scores its highest tier; trigram similarity only when no tier above matched.
+    SELECT merchant_id, coalesce(max(tier), max(fuzzy)) AS score FROM candidates GROUP BY merchant_id
+)
+SELECT m.id, m.canonical_name, m.category, best.score,
+       ARRAY(SELECT a.alias FROM merchants_merchantalias a WHERE a.merchant_id = m.id ORDER BY a.alias) AS aliases
+  FROM best JOIN merchants_merchant m ON m.id = best.merchant_id
+ WHERE (%(category)s::varchar IS NULL OR m.category = %(category)s::varchar)
+ ORDER BY best.score DESC, m.canonical_name
+ LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: object
+    canonical_name: str
+    category: str
+    aliases: list[str]
+    score: float
+
+
+def merchant_search(*, query: str, category: str | None = None, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
+    """Merchants for a search box, best first: exact name 1.0, exact alias 0.9, name or alias
+    prefix 0.7, fuzzy = trigram similarity (at least 0.3). A merchant scores its highest tier,
+    and its trigram similarity only when no tier above matched.
+    PostgreSQL answers with pg_trgm and its GIN indexes; SQLite with the in-process index,
+    scoring trigram similarity the way pg_trgm does so both databases agree."""
+    raw = " ".join(query.split())
+    if connection.vendor == "postgresql":
+        return _search_postgres(raw, category, limit)
+    return _search_in_process(raw, category, limit)
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _search_postgres(raw: str, category: str | None, limit: int) -> list[SearchHit]:
+    norm = normalise_descriptor(raw) or raw.upper()
+    params = {
+        "raw": raw,
+        "norm": norm,
+        "name_prefix": _like_prefix(raw.lower()),
+        "alias_prefix": _like_prefix(norm),
+        "category": category or None,
+        "limit": limit,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_SEARCH_SQL, params)
+        rows = cursor.fetchall()
+    return [SearchHit(row[0], row[1], row[2], list(row[4]), round(float(row[3]), 4)) for row in rows]
+
+
+def _search_in_process(raw: str, category: str | None, limit: int) -> list[SearchHit]:
+    index = get_index()
+    search = index.search
+    lower, norm = raw.lower(), normalise_descriptor(raw) or raw.upper()
+    tiers: dict[int, float] = {}
+    for owner in search.prefixed(lower, aliases=False) + search.prefixed(norm, aliases=True):
+        tiers[owner] = PREFIX_SCORE
+    if norm in index.alias_keys:
+        tiers[index.alias_keys[norm]] = ALIAS_SCORE
+    if lower in search.lower_names:
+        tiers[search.lower_names[lower]] = EXACT_SCORE
+    # A merchant scores its highest tier; trigram similarity only when no tier above matched.
+    scores = dict(search.similar(raw, FUZZY_THRESHOLD))
+    for owner, score in search.similar(norm, FUZZY_THRESHOLD).items():
+        scores[owner] = max(score, scores.get(owner, 0.0))
+    scores.update(tiers)
+    if category:
+        scores = {owner: score for owner, score in scores.items() if index.categories[owner] == category}
+    best = sorted(scores.items(), key=lambda item: (-item[1], index.names[item[0]]))[:limit]
+    ids = [index.merchant_ids[owner] for owner, _ in best]
+    aliases: dict = {merchant_id: [] for merchant_id in ids}
+    for merchant_id, alias in MerchantAlias.objects.filter(merchant_id__in=ids).order_by("alias").values_list("merchant_id", "alias"):
+        aliases[merchant_id].append(alias)
+    return [
+        SearchHit(index.merchant_ids[owner], index.names[owner], index.categories[owner], aliases[index.merchant_ids[owner]], round(score, 4))
+        for owner, score in best
+    ]
+
+
+def merchant_usage_stats(*, user, limit: int = 10) -> list[dict]:
+    """The user's most used merchants: [{merchant, count, total, last_date}] by count.
+
+    Aggregated through the reverse relation `transactions` (ledger points at merchants; this
+    app never imports ledger). Totals are signed sums per currency, never mixed."""
+    if "transactions" not in {relation.related_name for relation in Merchant._meta.related_objects}:
+        return []
+    rows = (
+        Merchant.objects.filter(transactions__user=user, transactions__is_deleted=False)
+        .values("id", "canonical_name", "category", "transactions__currency")
+        .annotate(count=Count("transactions"), total=Sum("transactions__amount"), last_date=Max("transactions__date"))
+    )
+    by_merchant: dict = {}
+    for row in rows:
+        entry = by_merchant.setdefault(
+            row["id"],
+            {
+                "merchant": {"id": row["id"], "canonical_name": row["canonical_name"], "category": row["category"]},
+                "count": 0,
+                "totals": [],
+                "last_date": row["last_date"],
+            },
+        )
+        entry["count"] += row["count"]
+        entry["totals"].append({"currency": row["transactions__currency"], "amount": row["total"] or Decimal("0")})
+        entry["last_date"] = max(entry["last_date"], row["last_date"])
+    ranked = sorted(by_merchant.values(), key=lambda entry: (-entry["count"], entry["merchant"]["canonical_name"]))
+    for entry in ranked:
+        entry["totals"].sort(key=lambda total: total["currency"])
+    return ranked[:limit]
+
+
+def unmatched_descriptor_list():
+    """Curators' view: unmatched descriptors with their distinct-user counts, most seen first."""
+    return UnmatchedDescriptor.objects.annotate(user_count=Count("sightings")).order_by("-user_count", "-occurrences")
