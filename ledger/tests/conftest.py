@@ -10,7 +10,7 @@ def signal_log():
     """Every transactions_changed payload sent while the test runs."""
     received = []
 
-    def receiver(sender, **payload):
+    def receiver(sender, signal=None, **payload):
         received.append(payload)
 
     transactions_changed.connect(receiver, dispatch_uid="ledger-test-signal-log")

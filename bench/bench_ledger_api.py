@@ -1,0 +1,252 @@
+#!/usr/bin/env python
+"""Ledger API benchmark against PostgreSQL, through gunicorn, as `make bench` runs it.
+
+Self-contained: creates the database if missing, migrates, seeds BENCH_ROWS transactions
+for bench@ledgerline.local with `seed_bulk` (COPY) unless they are there, starts gunicorn
+(docker/gunicorn.conf.py when present, else -w 4 -k gthread --threads 4) on a free loopback
+port with throttles out of the way, drives 16 concurrent clients for BENCH_SECONDS per
+scenario and prints p50/p95/requests-per-second, plus the ratio to the raw SQL time of the
+same queries (the floor). Then stops gunicorn.
+
+Load generator: wrk (with a Lua script for p95) when installed, else a Python thread pool
+(http.client). Bulk-categorize always uses the Python client: each client posts its own
+10,000 ids, alternating the category so every request really changes 10,000 rows.
+
+Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ledgerline_bench), REDIS_URL,
+BENCH_ROWS (1000000), BENCH_SECONDS (15), BENCH_CONCURRENCY (16)."""
+
+import http.client
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+EMAIL = "bench@ledgerline.local"
+ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+BULK_SIZE = 10_000
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ledgerline_bench")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Tokens are minted in this process and checked by gunicorn: both must sign with one key.
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production-use-0123456789")
+LIST_SCENARIOS = [
+    ("list page of 50", {"limit": "50"}),
+    ("list date range + category", {"since": "2024-01-01", "until": "2024-06-30", "category": "groceries", "limit": "50"}),
+    ("list q search", {"q": "starbucks", "limit": "50"}),
+]
+WRK_LUA = """
+done = function(summary, latency, requests)
+  io.write(string.format("BENCH p50=%f p95=%f requests=%d errors=%d seconds=%f\\n",
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, summary.requests,
+    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.duration / 1e6))
+end
+"""
+
+
+def ensure_database() -> None:
+    import psycopg
+
+    url = urllib.parse.urlparse(os.environ["DATABASE_URL"])
+    name = url.path.lstrip("/")
+    admin = url._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+            print(f"created database {name}")
+
+
+def manage(*args: str) -> None:
+    subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, check=True)
+
+
+def prepare() -> tuple[str, list[list[str]]]:
+    ensure_database()
+    manage("migrate", "--noinput", "-v", "0")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from accounts.models import User
+    from ledger.models import Transaction
+
+    user = User.objects.filter(email=EMAIL).first()
+    have = Transaction.objects.filter(user=user, is_deleted=False).count() if user else 0
+    if have < ROWS:
+        print(f"seeding {ROWS - have} transactions for {EMAIL} (have {have})")
+        manage("seed_bulk", "--user", EMAIL, "--transactions", str(ROWS - have), "--seed", str(have))
+        user = User.objects.get(email=EMAIL)
+    from accounts.services import session_open
+
+    token = session_open(user=user, ip_address="127.0.0.1", user_agent="bench").access_token
+    ids = [str(pk) for pk in Transaction.objects.filter(user=user, is_deleted=False).order_by("?").values_list("id", flat=True)[: BULK_SIZE * CONCURRENCY]]
+    return token, [ids[i : i + BULK_SIZE] for i in range(0, len(ids), BULK_SIZE)]
+
+
+def raw_sql_ms(params: dict) -> tuple[float, float]:
+    """Median execution time of the list's count query and page query, run directly."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts.models import User
+    from ledger import selectors
+
+    user = User.objects.get(email=EMAIL)
+    queryset = selectors.transaction_list(user=user, filters=params)
+    with CaptureQueriesContext(connection) as captured:
+        queryset.count()
+        list(selectors.transaction_rows(queryset)[:50])
+    timings = []
+    for query in captured.captured_queries:
+        samples = []
+        with connection.cursor() as cursor:
+            for _ in range(7):
+                started = time.perf_counter()
+                cursor.execute(query["sql"])
+                cursor.fetchall()
+                samples.append((time.perf_counter() - started) * 1000)
+        timings.append(statistics.median(samples))
+    return timings[0], timings[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(port: int) -> subprocess.Popen:
+    env = {
+        **os.environ, "THROTTLE_USER": "100000000/min", "THROTTLE_ANON": "100000000/min", "DEBUG": "0",
+        "SECURE_SSL_REDIRECT": "0", "ALLOWED_HOSTS": "127.0.0.1,localhost", "GUNICORN_ACCESS_LOG": "",
+        "LOG_LEVEL": "WARNING", "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    config = ROOT / "docker" / "gunicorn.conf.py"
+    gunicorn = str(Path(PYTHON).parent / "gunicorn")
+    if config.exists():
+        command = [gunicorn, "config.wsgi:application", "-c", str(config), "--bind", f"127.0.0.1:{port}"]
+    else:
+        command = [gunicorn, "config.wsgi:application", "-w", "4", "-k", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise SystemExit("gunicorn did not become healthy: " + process.stderr.read().decode()[-2000:])
+
+
+def run_wrk(port: int, token: str, path: str) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_LUA)
+    threads = min(4, CONCURRENCY)
+    output = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{CONCURRENCY}", f"-d{int(SECONDS)}s", "--timeout", "10s", "-s", script.name,
+         "-H", f"Authorization: Bearer {token}", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    os.unlink(script.name)
+    line = next(line for line in output.splitlines() if line.startswith("BENCH "))
+    values = dict(item.split("=") for item in line.split()[1:])
+    return {
+        "p50": float(values["p50"]), "p95": float(values["p95"]), "errors": int(values["errors"]),
+        "rps": int(values["requests"]) / float(values["seconds"]),
+    }
+
+
+def run_python_clients(port: int, token: str, make_request, seconds: float, clients: int) -> dict:
+    """`make_request(client_index, round)` -> (method, path, body or None). Each client keeps
+    one keep-alive connection and records the round-trip of every request."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.perf_counter() + seconds
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        round_number = 0
+        while time.perf_counter() < stop_at:
+            method, path, body = make_request(index, round_number)
+            started = time.perf_counter()
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                latencies.append(elapsed)
+                errors[0] += response.status >= 400
+            round_number += 1
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=client, args=(index,)) for index in range(clients)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    duration = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "p50": statistics.median(ordered), "p95": ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))],
+        "rps": len(ordered) / duration, "errors": errors[0], "requests": len(ordered),
+    }
+
+
+def main() -> None:
+    token, id_sets = prepare()
+    use_wrk = shutil.which("wrk") is not None
+    print(f"load generator: {'wrk (Lua p95 script)' if use_wrk else 'Python http.client threads'}; "
+          f"{CONCURRENCY} concurrent clients, {SECONDS:.0f}s per scenario; {ROWS:,} rows")
+    floors = {name: raw_sql_ms(params) for name, params in LIST_SCENARIOS}
+    port = free_port()
+    server = start_gunicorn(port)
+    try:
+        print(f"{'scenario':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'errors':>6} {'SQL ms (count+page)':>20} {'p50/SQL':>8}")
+        for name, params in LIST_SCENARIOS:
+            path = "/api/v1/transactions/?" + urllib.parse.urlencode(params)
+            if use_wrk:
+                run_wrk(port, token, path) if SECONDS >= 2 else None  # warm-up: caches, connections
+                result = run_wrk(port, token, path)
+            else:
+                result = run_python_clients(port, token, lambda i, r, p=path: ("GET", p, None), SECONDS, CONCURRENCY)
+            count_ms, page_ms = floors[name]
+            floor = count_ms + page_ms
+            print(f"{name:34} {result['p50']:8.1f} {result['p95']:8.1f} {result['rps']:8.0f} {result['errors']:6d} "
+                  f"{f'{count_ms:.1f}+{page_ms:.1f}':>20} {result['p50'] / floor:8.1f}")
+        bodies = [[json.dumps({"ids": ids, "category": category}) for category in ("dining", "shopping")] for ids in id_sets]
+
+        def bulk_request(index: int, round_number: int):
+            return "POST", "/api/v1/transactions/bulk-categorize/", bodies[index % len(bodies)][round_number % 2]
+
+        single = run_python_clients(port, token, bulk_request, min(SECONDS, 10), 1)
+        print(f"{'bulk-categorize 10k, 1 client':34} {single['p50']:8.1f} {single['p95']:8.1f} {single['rps']:8.1f} {single['errors']:6d}")
+        concurrent = run_python_clients(port, token, bulk_request, SECONDS, min(CONCURRENCY, len(bodies)))
+        print(f"{f'bulk-categorize 10k, {min(CONCURRENCY, len(bodies))} clients':34} {concurrent['p50']:8.1f} "
+              f"{concurrent['p95']:8.1f} {concurrent['rps']:8.1f} {concurrent['errors']:6d}")
+        print("targets: list p95 < 50 ms and >= 400 req/s; bulk-categorize 10,000 rows < 1 s")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()
