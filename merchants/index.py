@@ -23,6 +23,8 @@ from merchants.normalisation import normalise_descriptor
 INDEX_VERSION_KEY = "merchants:index-version"
 # Exact keys longer than this many words are never looked up as descriptor prefixes.
 MAX_PREFIX_WORDS = 6
+# Keys shorter than this never match fuzzily: one letter off "SHELL" is another business.
+FUZZY_MIN_KEY_LENGTH = 6
 
 _lock = threading.Lock()
 _current: "MerchantIndex | None" = None
@@ -92,8 +94,29 @@ def trigram_similarity(left: str, right: str) -> float:
 
 
 @dataclass
+class Bucket:
+    """Keys sharing a first character, sorted by length: a ratio cutoff bounds the length of
+    any key that can reach it, so a query only scans a slice (bisect on `lengths`)."""
+
+    choices: list[str]
+    owners: list[int]
+    lengths: list[int]
+
+    @property
+    def first_fuzzy_index(self) -> int:
+        return bisect.bisect_left(self.lengths, FUZZY_MIN_KEY_LENGTH)
+
+    def window(self, length: int, cutoff: float) -> tuple[int, int]:
+        # Indel ratio <= 2 * min / (a + b): keys shorter or longer than these bounds cannot pass.
+        shortest = int(length * cutoff / (2 - cutoff))
+        longest = int(length * (2 - cutoff) / cutoff) + 1
+        return bisect.bisect_left(self.lengths, shortest), bisect.bisect_right(self.lengths, longest)
+
+
+@dataclass
 class MerchantIndex:
     version: str
+    merchants: list[Merchant]
     merchant_ids: list[uuid.UUID]
     names: list[str]
     categories: list[str]
@@ -106,7 +129,10 @@ class MerchantIndex:
 
     @classmethod
     def build(cls, version: str) -> "MerchantIndex":
-        rows = list(Merchant.objects.order_by("canonical_name").values_list("id", "canonical_name", "category"))
+        # The light fields only (the rest load on access): match_many hands out copies of these
+        # instead of querying the matched merchants on every call.
+        merchants = list(Merchant.objects.order_by("canonical_name").only("id", "canonical_name", "category", "country"))
+        rows = [(merchant.id, merchant.canonical_name, merchant.category) for merchant in merchants]
         position = {merchant_id: index for index, (merchant_id, _, _) in enumerate(rows)}
         exact: dict[str, int] = {}
         alias_keys: dict[str, int] = {}
@@ -120,19 +146,22 @@ class MerchantIndex:
             key = normalise_descriptor(name)
             if key:
                 exact[key] = index
-        buckets: dict[str, tuple[list[str], list[int]]] = defaultdict(lambda: ([], []))
+        grouped: dict[str, list[tuple[int, str, int]]] = defaultdict(list)
         for key, owner in exact.items():
-            choices, owners = buckets[key[0]]
-            choices.append(key)
-            owners.append(owner)
+            grouped[key[0]].append((len(key), key, owner))
+        buckets = {}
+        for first, entries in grouped.items():
+            entries.sort()
+            buckets[first] = Bucket([entry[1] for entry in entries], [entry[2] for entry in entries], [entry[0] for entry in entries])
         return cls(
             version=version,
+            merchants=merchants,
             merchant_ids=[row[0] for row in rows],
             names=[row[1] for row in rows],
             categories=[row[2] for row in rows],
             exact=exact,
             alias_keys=alias_keys,
-            buckets=dict(buckets),
+            buckets=buckets,
         )
 
     def lookup_prefix(self, key: str) -> int | None:
