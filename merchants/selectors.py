@@ -15,6 +15,9 @@ EXACT_SCORE = 1.0
 ALIAS_SCORE = 0.9
 PREFIX_SCORE = 0.7
 FUZZY_THRESHOLD = 0.3  # pg_trgm's default similarity_threshold, which the % operator uses
+# Two characters make three padded trigrams: nothing but a two- or three-letter name reaches 0.3,
+# and the prefix tier already finds those, while the GIN scan would touch most of the table.
+FUZZY_MIN_QUERY_LENGTH = 3
 
 # One round trip: candidates from each tier (each an index scan), best score per merchant,
 # aliases aggregated in the same statement.
@@ -25,13 +28,18 @@ WITH candidates AS (
     UNION ALL
     SELECT merchant_id, 0.9, NULL FROM merchants_merchantalias WHERE normalised = %(norm)s
     UNION ALL
-    SELECT id, 0.7, NULL FROM merchants_merchant WHERE lower(canonical_name) LIKE %(name_prefix)s
+    -- Prefix hits all score 0.7 and tie-break by name: the first 20 in index order suffice.
+    (SELECT id, 0.7, NULL FROM merchants_merchant WHERE lower(canonical_name) LIKE %(name_prefix)s
+      ORDER BY lower(canonical_name) LIMIT %(limit)s)
     UNION ALL
-    SELECT merchant_id, 0.7, NULL FROM merchants_merchantalias WHERE normalised LIKE %(alias_prefix)s
+    (SELECT merchant_id, 0.7, NULL FROM merchants_merchantalias WHERE normalised LIKE %(alias_prefix)s
+      ORDER BY normalised LIMIT %(limit)s)
     UNION ALL
-    SELECT id, NULL, similarity(canonical_name, %(raw)s) FROM merchants_merchant WHERE canonical_name %% %(raw)s
+    SELECT id, NULL, similarity(canonical_name, %(raw)s) FROM merchants_merchant
+     WHERE %(fuzzy)s AND canonical_name %% %(raw)s
     UNION ALL
-    SELECT merchant_id, NULL, similarity(normalised, %(norm)s) FROM merchants_merchantalias WHERE normalised %% %(norm)s
+    SELECT merchant_id, NULL, similarity(normalised, %(norm)s) FROM merchants_merchantalias
+     WHERE %(fuzzy)s AND normalised %% %(norm)s
 ), best AS (
     -- A merchant scores its highest tier; trigram similarity only when no tier above matched.
     SELECT merchant_id, coalesce(max(tier), max(fuzzy)) AS score FROM candidates GROUP BY merchant_id
@@ -56,8 +64,8 @@ class SearchHit:
 
 def merchant_search(*, query: str, category: str | None = None, limit: int = SEARCH_LIMIT) -> list[SearchHit]:
     """Merchants for a search box, best first: exact name 1.0, exact alias 0.9, name or alias
-    prefix 0.7, fuzzy = trigram similarity (at least 0.3). A merchant scores its highest tier,
-    and its trigram similarity only when no tier above matched.
+    prefix 0.7, fuzzy = trigram similarity (at least 0.3; queries of 3+ characters). A merchant
+    scores its highest tier, and its trigram similarity only when no tier above matched.
     PostgreSQL answers with pg_trgm and its GIN indexes; SQLite with the in-process index,
     scoring trigram similarity the way pg_trgm does so both databases agree."""
     raw = " ".join(query.split())
@@ -79,6 +87,7 @@ def _search_postgres(raw: str, category: str | None, limit: int) -> list[SearchH
         "alias_prefix": _like_prefix(norm),
         "category": category or None,
         "limit": limit,
+        "fuzzy": len(raw) >= FUZZY_MIN_QUERY_LENGTH,
     }
     with connection.cursor() as cursor:
         cursor.execute(_SEARCH_SQL, params)
@@ -98,9 +107,11 @@ def _search_in_process(raw: str, category: str | None, limit: int) -> list[Searc
     if lower in search.lower_names:
         tiers[search.lower_names[lower]] = EXACT_SCORE
     # A merchant scores its highest tier; trigram similarity only when no tier above matched.
-    scores = dict(search.similar(raw, FUZZY_THRESHOLD))
-    for owner, score in search.similar(norm, FUZZY_THRESHOLD).items():
-        scores[owner] = max(score, scores.get(owner, 0.0))
+    scores: dict[int, float] = {}
+    if len(raw) >= FUZZY_MIN_QUERY_LENGTH:
+        scores = dict(search.similar(raw, FUZZY_THRESHOLD))
+        for owner, score in search.similar(norm, FUZZY_THRESHOLD).items():
+            scores[owner] = max(score, scores.get(owner, 0.0))
     scores.update(tiers)
     if category:
         scores = {owner: score for owner, score in scores.items() if index.categories[owner] == category}
