@@ -66,7 +66,11 @@ test-sqlite: install
 
 test: lint test-postgres test-sqlite
 
+# The HTTP benchmarks drive gunicorn with wrk (Debian package); installed here when missing.
 bench: install
+	@command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; } \
+	  || echo "wrk could not be installed: HTTP benchmarks fall back to a Python client"
 	@for script in bench/bench_*.py; do \
 	  echo "== $$script"; DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/python $$script || exit 1; \
 	done
