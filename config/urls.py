@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import health
 from core.exceptions import error_body
+from core.middleware import API_NOT_FOUND
 
 api_v1 = [
     path("auth/", include("accounts.urls")),
@@ -12,6 +13,10 @@ api_v1 = [
     path("", include("merchants.urls")),
     path("", include("ledger.urls")),
 ]
+
+def json_not_found(request, exception=None):
+    return JsonResponse(error_body("Not found.", "not_found"), status=404)
+
 
 urlpatterns = [
     path("health", health.health, name="health"),
@@ -22,11 +27,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    # Last: an unknown API path is a JSON 404 even with DEBUG on (Django's debug page is HTML).
+    re_path(r"^api/", json_not_found, name=API_NOT_FOUND),
 ]
-
-
-def json_not_found(request, exception=None):
-    return JsonResponse(error_body("Not found.", "not_found"), status=404)
 
 
 def json_server_error(request):

@@ -4,11 +4,12 @@ import re
 import time
 import uuid
 
-from django.urls import is_valid_path
+from django.urls import Resolver404, resolve
 
 from core import metrics
 from core.logging import request_id_var
 
+API_NOT_FOUND = "api-not-found"  # the name of the JSON 404 catch-all route in config.urls
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -55,7 +56,14 @@ class ApiTrailingSlashMiddleware:
 
     def __call__(self, request):
         path = request.path_info
-        if path.startswith("/api/") and not path.endswith("/"):
-            if not is_valid_path(path) and is_valid_path(path + "/"):
+        if path.startswith("/api/") and not path.endswith("/") and _route_name(path) == API_NOT_FOUND:
+            if _route_name(path + "/") not in (API_NOT_FOUND, None):
                 request.path_info = path + "/"
         return self.get_response(request)
+
+
+def _route_name(path: str) -> str | None:
+    try:
+        return resolve(path).url_name
+    except Resolver404:
+        return None

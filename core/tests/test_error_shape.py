@@ -11,6 +11,13 @@ def test_unknown_api_route_is_a_json_404(auth_client):
     assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
+def test_unknown_api_route_is_json_even_with_debug_on(auth_client, settings):
+    settings.DEBUG = True
+    response = auth_client.get("/api/v1/transactions/not-a-uuid/proof/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
+
+
 def test_wrong_method_is_405_in_the_error_shape(auth_client):
     response = auth_client.delete("/api/v1/auth/me/")
     assert response.status_code == 405
