@@ -39,10 +39,16 @@ def _merchant_body(merchant) -> dict:
 
 class MerchantSearchApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MerchantSearchInput"
+
         q = serializers.CharField(min_length=2, max_length=200, trim_whitespace=True)
         category = serializers.CharField(required=False, allow_blank=True, max_length=50)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MerchantSearchResult"
+
         id = serializers.UUIDField()
         canonical_name = serializers.CharField()
         category = serializers.CharField()
@@ -69,6 +75,9 @@ class MerchantCreateApi(APIView):
     permission_classes = [IsAdminUser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MerchantCreateInput"  # nested Input classes share a name: keep schema components apart
+
         canonical_name = serializers.CharField(max_length=200)
         category = serializers.ChoiceField(choices=sorted(system_category_slugs()))
         country = serializers.CharField(required=False, allow_blank=True, max_length=2, default="")
@@ -95,6 +104,9 @@ class MerchantMergeApi(APIView):
     permission_classes = [IsAdminUser]
 
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MerchantMergeInput"
+
         into = serializers.UUIDField()
 
     @extend_schema(
@@ -131,9 +143,15 @@ class MerchantMergeApi(APIView):
 
 class MerchantStatsApi(APIView):
     class InputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MerchantStatsInput"
+
         limit = serializers.IntegerField(required=False, min_value=1, max_value=100, default=10)
 
     class OutputSerializer(serializers.Serializer):
+        class Meta:
+            ref_name = "MerchantUsage"
+
         merchant = inline_serializer(
             "MerchantRef",
             {"id": serializers.UUIDField(), "canonical_name": serializers.CharField(), "category": serializers.CharField()},
