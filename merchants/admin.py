@@ -5,7 +5,8 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.db import transaction
+from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
@@ -17,7 +18,7 @@ from merchants.models import Merchant, MerchantAlias, MerchantMerge, UnmatchedDe
 from merchants.normalisation import normalise_descriptor
 from merchants.selectors import unmatched_descriptor_list
 from merchants.services import merchant_merge
-from merchants.services.curation import clean_canonical_name, validate_country
+from merchants.services.curation import MAX_ALIASES, clean_canonical_name, validate_country
 
 
 class MerchantForm(forms.ModelForm):
@@ -65,12 +66,30 @@ class MerchantAliasForm(forms.ModelForm):
         return alias
 
 
+class MerchantAliasFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Two rows of one submission that normalise alike would both pass `clean_alias` (each
+        checks the table only) and then break the unique index on save: refuse them here."""
+        super().clean()
+        seen: dict[str, str] = {}
+        for form in self.forms:
+            if not form.has_changed() or self._should_delete_form(form) or "alias" not in form.cleaned_data:
+                continue
+            key = form.instance.normalised
+            if key in seen:
+                form.add_error("alias", f"Normalises to {key!r}, like {seen[key]!r} above.")
+            else:
+                seen[key] = form.cleaned_data["alias"]
+
+
 class MerchantAliasInline(admin.TabularInline):
     model = MerchantAlias
     form = MerchantAliasForm
+    formset = MerchantAliasFormSet
     fields = ["alias", "normalised"]
     readonly_fields = ["normalised"]
     extra = 1
+    max_num = MAX_ALIASES
 
 
 class MergeTargetForm(forms.Form):
@@ -91,8 +110,20 @@ class MerchantAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         queryset = super().get_queryset(request).annotate(alias_count=Count("aliases", distinct=True))
         if _has_transactions():
-            queryset = queryset.annotate(usage_count=Count("transactions", distinct=True))
+            # Live transactions only: a soft-deleted one is not a use of the merchant.
+            queryset = queryset.annotate(
+                usage_count=Count("transactions", filter=Q(transactions__is_deleted=False), distinct=True)
+            )
         return queryset
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        # "Add merchant" from the unmatched descriptors passes the descriptor as the first alias.
+        # Only on GET: posted, the row must count as changed so that it is saved.
+        adding = obj is None or obj._state.adding
+        if request.method == "GET" and adding and isinstance(inline, MerchantAliasInline) and request.GET.get("alias"):
+            kwargs["initial"] = [{"alias": request.GET["alias"]}]
+        return kwargs
 
     def get_search_results(self, request, queryset, search_term):
         # Curators paste descriptors straight from statements: search their normalised form too.
@@ -139,9 +170,15 @@ class MerchantAdmin(admin.ModelAdmin):
         form.fields["into"].queryset = queryset
         if form.is_bound and form.is_valid():
             into = form.cleaned_data["into"]
-            for merchant in merchants:
-                if merchant.pk != into.pk:
-                    merchant_merge(source_id=merchant.pk, into_id=into.pk, merged_by=request.user)
+            try:
+                # All or none: a curator's one confirmation is one merge, however many sources.
+                with transaction.atomic():
+                    for merchant in merchants:
+                        if merchant.pk != into.pk:
+                            merchant_merge(source_id=merchant.pk, into_id=into.pk, merged_by=request.user)
+            except ApplicationError as error:  # e.g. one was merged or deleted meanwhile
+                self.message_user(request, f"Nothing merged: {error.message}", messages.ERROR)
+                return None
             self.message_user(request, f"Merged {len(merchants) - 1} merchant(s) into {into}.", messages.SUCCESS)
             return None
         context = {
@@ -167,13 +204,22 @@ class UnmatchedDescriptorAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return unmatched_descriptor_list()
 
+    def get_ordering(self, request):
+        # Seen by the most people first (the model's default is occurrences alone).
+        return ["-user_count", "-occurrences", "normalised"]
+
     @admin.display(description="users", ordering="user_count")
     def user_count(self, descriptor):
         return descriptor.user_count
 
     @admin.display(description="")
     def add_merchant(self, descriptor):
-        url = reverse("admin:merchants_merchant_add") + "?" + urlencode({"canonical_name": descriptor.normalised.title()})
+        try:
+            name = clean_canonical_name(descriptor.normalised)
+        except ApplicationError:
+            name = descriptor.normalised
+        query = urlencode({"canonical_name": name, "alias": descriptor.normalised})
+        url = reverse("admin:merchants_merchant_add") + "?" + query
         return format_html('<a href="{}">Add merchant</a>', url)
 
     def has_add_permission(self, request):
