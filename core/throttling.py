@@ -1,20 +1,104 @@
 """DRF throttles whose rates are read from settings.THROTTLE_RATES on every request.
 
-DRF's own classes copy the rates at import time, so neither tests nor a settings reload
-could change them."""
+DRF's own classes copy the rates at import time, so neither tests nor a settings reload could
+change them. They also keep a list of every request's timestamp per client in the cache and
+read and rewrite the whole list on every request: at a few hundred requests a second that is
+tens of thousands of pickled floats per request, and two cache operations, each of which
+Django's RedisCache serves with a freshly built redis-py client. Here a client costs one
+pipelined round trip on a client kept for the process: two per-window counters, weighted into
+a sliding estimate (the previous window counts for the part of it the sliding window still
+covers), so a burst across a window boundary is limited like one inside a window."""
+
+import contextlib
+import functools
+import math
 
 from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from rest_framework import throttling
 
 
-class _SettingsRateMixin:
+@functools.cache
+def shared_redis_client():
+    """A redis-py client over the default cache's connection pool, made once per process,
+    or None when the default cache is not Redis. For hot paths that would otherwise pay for
+    Django's per-operation client; keys must come from `cache.make_and_validate_key` so
+    `cache.delete()` and `cache.clear()` still reach them. Thread-safe (the pool is), and
+    fork-safe (redis-py's pool notices a new pid)."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return None
+    return backend._cache.get_client(write=True)
+
+
+class _WindowCounterThrottle(throttling.SimpleRateThrottle):
     def get_rate(self):
         return settings.THROTTLE_RATES.get(self.scope)
 
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        window, into = divmod(self.timer(), self.duration)
+        fraction = into / self.duration
+        current_key, previous_key = f"{self.key}:{int(window)}", f"{self.key}:{int(window) - 1}"
+        current, previous = _count_and_peek(current_key, previous_key, ttl=2 * self.duration)
+        if previous * (1 - fraction) + current <= self.num_requests:
+            return True
+        # Like DRF, a refused request is not counted: a client that keeps knocking is let in
+        # again when its accepted requests age out.
+        _uncount(current_key)
+        self.wait_seconds = self._seconds_until_allowed(current - 1, previous, fraction)
+        return False
 
-class AnonymousRateThrottle(_SettingsRateMixin, throttling.AnonRateThrottle):
+    def _seconds_until_allowed(self, current: int, previous: int, fraction: float) -> float:
+        limit = self.num_requests
+        if limit < 1:
+            return self.duration
+        if current + 1 <= limit and previous > 0:
+            # Later in this window, once enough of the previous one has slid out.
+            needed = 1 - (limit - current - 1) / previous
+            return max(needed - fraction, 0) * self.duration
+        later = max(1 - (limit - 1) / current, 0) if current > 0 else 0
+        return (1 - fraction + later) * self.duration
+
+    def wait(self):
+        return math.ceil(getattr(self, "wait_seconds", 0)) or 1
+
+
+def _count_and_peek(current_key: str, previous_key: str, *, ttl: int) -> tuple[int, int]:
+    client = shared_redis_client()
+    if client is not None:
+        with client.pipeline(transaction=False) as pipeline:
+            pipeline.incr(cache.make_and_validate_key(current_key))
+            pipeline.expire(cache.make_and_validate_key(current_key), ttl)
+            pipeline.get(cache.make_and_validate_key(previous_key))
+            current, _, previous = pipeline.execute()
+        return int(current), int(previous or 0)
+    cache.add(current_key, 0, ttl)
+    try:
+        current = cache.incr(current_key)
+    except ValueError:  # expired between add and incr
+        cache.set(current_key, 1, ttl)
+        current = 1
+    return current, int(cache.get(previous_key) or 0)
+
+
+def _uncount(current_key: str) -> None:
+    client = shared_redis_client()
+    if client is not None:
+        client.decr(cache.make_and_validate_key(current_key))
+        return
+    with contextlib.suppress(ValueError):  # the window expired meanwhile
+        cache.decr(current_key)
+
+
+class AnonymousRateThrottle(_WindowCounterThrottle, throttling.AnonRateThrottle):
     scope = "anon"
 
 
-class UserRateThrottle(_SettingsRateMixin, throttling.UserRateThrottle):
+class UserRateThrottle(_WindowCounterThrottle, throttling.UserRateThrottle):
     scope = "user"

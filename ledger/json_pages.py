@@ -1,0 +1,131 @@
+"""PostgreSQL builds the transaction list's page as JSON; Python splices it into the body.
+
+The Python path (`selectors.transaction_rows` + `transaction_to_dict` + DRF's renderer) costs
+about 1.2 ms to compile the ORM query and ~40 us a row to load UUIDs, datetimes and JSON and
+encode them again: at a page of 50 that is most of a list request. Here the SQL is written
+once, the WHERE clause is assembled from the cleaned filters (the same ones
+`filters.transaction_filters_apply` turns into ORM filters; tests hold the two paths to the
+same rows, order and bytes-in-meaning), and each row comes back as one JSON text.
+
+Output forms match `transaction_to_dict` rendered by DRF: UUIDs as strings, amounts as
+NUMERIC(14,2) text, dates YYYY-MM-DD, timestamps ISO 8601 UTC with "Z" and microseconds only
+when there are some, `confidence` as stored ({} when empty), merchant null or an object."""
+
+import re
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import connection
+
+from ledger.filters import DEFAULT_ORDERING, ORDERING_FIELDS
+from ledger.models import SEARCH_CONFIG, Category, Transaction
+from merchants.models import Merchant
+
+TRANSACTIONS = Transaction._meta.db_table
+CATEGORIES = Category._meta.db_table
+MERCHANTS = Merchant._meta.db_table
+
+
+def _utc_text(column: str) -> str:
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+        f"CASE WHEN to_char({column}, 'US') = '000000' THEN 'Z' "
+        f"ELSE to_char({column} AT TIME ZONE 'UTC', '.US') || 'Z' END"
+    )
+
+
+ROW_JSON = f"""json_build_object(
+    'id', t.id,
+    'account', t.account_id,
+    'date', t.date,
+    'amount', t.amount::text,
+    'currency', t.currency,
+    'merchant_raw', t.merchant_raw,
+    'merchant', CASE WHEN t.merchant_id IS NULL THEN NULL
+        ELSE json_build_object('id', t.merchant_id, 'canonical_name', m.canonical_name, 'category', m.category) END,
+    'category', c.slug,
+    'confidence', CASE WHEN t.confidence IS NULL
+        OR t.confidence IN ('null'::jsonb, 'false'::jsonb, '0'::jsonb, '""'::jsonb, '[]'::jsonb)
+        THEN '{{}}'::jsonb ELSE t.confidence END,
+    'source', t.source,
+    'note', t.note,
+    'anomaly_score', t.anomaly_score,
+    'is_deleted', t.is_deleted,
+    'import_batch', t.import_batch_id,
+    'created_at', {_utc_text("t.created_at")},
+    'updated_at', {_utc_text("t.updated_at")}
+)::text"""
+
+PAGE_FROM = f"""
+FROM {TRANSACTIONS} t
+JOIN {CATEGORIES} c ON c.id = t.category_id
+LEFT JOIN {MERCHANTS} m ON m.id = t.merchant_id
+WHERE """
+
+# The GIN index's expression (ledger.db, transaction_search_vector), so the planner matches it.
+SEARCH_DOCUMENT = f"to_tsvector('{SEARCH_CONFIG}'::regconfig, COALESCE(t.merchant_raw, '') || ' ' || COALESCE(t.note, ''))"
+# Table names come from model metadata; every value is a bound parameter.
+CATEGORY_ID = (
+    f"(SELECT k.id FROM {CATEGORIES} k WHERE (k.user_id IS NULL OR k.user_id = %s) AND k.slug = %s "  # noqa: S608
+    "ORDER BY k.user_id ASC NULLS LAST LIMIT 1)"
+)
+ORDER_COLUMNS = {field: f"t.{field}" for field in (*ORDERING_FIELDS, "id")}
+
+
+def transaction_page_json(*, user_id, cleaned: Mapping[str, Any], offset: int, limit: int) -> list[str]:
+    """One page of the user's live transactions matching cleaned filters, as JSON texts."""
+    where, params = _where(user_id, cleaned)
+    sql = f"SELECT {ROW_JSON}{PAGE_FROM}{' AND '.join(where)} ORDER BY {_order(cleaned)} LIMIT %s OFFSET %s"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit, offset])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _where(user_id, cleaned: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
+    where, params = ["t.user_id = %s", "NOT t.is_deleted"], [user_id]
+    for name, condition in (
+        ("since", "t.date >= %s"), ("until", "t.date <= %s"), ("account", "t.account_id = %s"),
+        ("min_amount", "t.amount >= %s"), ("max_amount", "t.amount <= %s"),
+    ):
+        if cleaned.get(name) is not None:
+            where.append(condition)
+            params.append(cleaned[name])
+    if cleaned.get("source"):
+        where.append("t.source = %s")
+        params.append(cleaned["source"])
+    slugs = list(dict.fromkeys(slug.strip() for slug in (cleaned.get("category") or "").split(",") if slug.strip()))
+    if slugs:
+        where.append("(" + " OR ".join(f"t.category_id = {CATEGORY_ID}" for _ in slugs) + ")")
+        for slug in slugs:
+            params += [user_id, slug]
+    if cleaned.get("merchant"):
+        _merchant(cleaned["merchant"], where, params)
+    if (cleaned.get("q") or "").strip():
+        words = re.findall(r"\w+", cleaned["q"].strip())
+        if words:
+            where.append(f"{SEARCH_DOCUMENT} @@ to_tsquery('{SEARCH_CONFIG}'::regconfig, %s)")
+            params.append(" & ".join(f"{word}:*" for word in words))
+        else:
+            where.append("FALSE")
+    return where, params
+
+
+def _merchant(value: str, where: list[str], params: list[Any]) -> None:
+    try:
+        merchant_id = uuid.UUID(value)
+    except ValueError:
+        pattern = "%" + connection.ops.prep_for_like_query(value) + "%"
+        where.append("(UPPER(m.canonical_name::text) LIKE UPPER(%s) OR UPPER(t.merchant_raw::text) LIKE UPPER(%s))")
+        params += [pattern, pattern]
+    else:
+        where.append("t.merchant_id = %s")
+        params.append(merchant_id)
+
+
+def _order(cleaned: Mapping[str, Any]) -> str:
+    ordering = [part for part in cleaned.get("ordering") or () if part] or DEFAULT_ORDERING
+    return ", ".join(
+        f"{ORDER_COLUMNS[part.lstrip('-')]} DESC" if part.startswith("-") else f"{ORDER_COLUMNS[part]} ASC"
+        for part in ordering
+    )
