@@ -3,6 +3,7 @@ once (budgets and analytics react) and a `transaction_update` hint to the user's
 
 import datetime
 import json
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -257,45 +258,128 @@ def transactions_bulk_categorise(
     correction row per changed transaction (bulk-inserted), rules learned for each descriptor.
     Returns how many rows changed."""
     target = _resolve_category(user=user, slug=category)
-    scope = _bulk_scope(user=user, ids=ids, filters=filters)
-    # Lock the rows we are about to change so the corrections match what the UPDATE did.
-    changing = list(
-        scope.exclude(category=target).select_for_update(of=("self",) if connection.vendor == "postgresql" else ())
-        .order_by().values_list("id", "category_id", "date", "merchant_raw", "merchant_id")
-    )
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        changing = _bulk_update_postgresql(user=user, target=target, ids=ids, filters=filters, now=now)
+    else:
+        changing = _bulk_update_portable(user=user, target=target, ids=ids, filters=filters, now=now)
     if not changing:
         return 0
-    now = timezone.now()
-    changed_ids = [row[0] for row in changing]
-    updated = Transaction.objects.filter(pk__in=changed_ids).update(
-        category=target, confidence=_confidence_becomes_user(), updated_at=now
-    )
     descriptors = {row[3]: normalise_descriptor(row[3]) for row in changing}
-    UserCorrection.objects.bulk_create(
-        [
-            UserCorrection(
-                user=user, transaction_id=row[0], old_category_id=row[1], new_category=target,
-                reason=reason[:255], descriptor=descriptors[row[3]][:255], created_at=now,
-            )
-            for row in changing
-        ],
-        batch_size=2000,
-    )
+    corrections = [(row[0], row[1], descriptors[row[3]][:255]) for row in changing]
+    _record_corrections(user=user, target=target, corrections=corrections, reason=reason[:255], now=now)
     _learn(user=user, keyed_rows={(descriptors[row[3]], row[4]) for row in changing}, category=target)
     _notify(
         user=user, action="categorized", category_ids={target.pk, *(row[1] for row in changing)},
-        dates={row[2] for row in changing}, ids=changed_ids,
+        dates={row[2] for row in changing}, ids=[row[0] for row in changing],
     )
-    return updated
+    return len(changing)
+
+
+def _bulk_update_portable(*, user, target: Category, ids, filters, now) -> list[tuple]:
+    scope = _bulk_scope(user=user, ids=ids, filters=filters)
+    # Lock the rows we are about to change so the corrections match what the UPDATE did.
+    changing = list(
+        scope.exclude(category=target).select_for_update()
+        .order_by().values_list("id", "category_id", "date", "merchant_raw", "merchant_id")
+    )
+    if changing:
+        Transaction.objects.filter(pk__in=[row[0] for row in changing]).update(
+            category=target, confidence=_confidence_becomes_user(), updated_at=now
+        )
+    return changing
+
+
+# One statement: change the scope's rows that are not in the target yet and return each with
+# its old category, plus the scope's size so unknown ids roll everything back. The UPDATE
+# locks the rows it changes; `t.category_id = scope.category_id` is re-checked against the
+# latest row version when a concurrent writer got there first (READ COMMITTED re-evaluation),
+# so a row changed meanwhile is left to that writer and every correction names the category
+# the row really had. No SELECT ... FOR UPDATE first: on 10,000 rows spread over the table it
+# dirtied every heap page once more (~50 MB of WAL) before the UPDATE touched them again.
+# Ids travel as one uuid[] parameter: an IN list of 10,000 literals costs ~300 ms to plan.
+BULK_SCOPE_SQL = """
+WITH scope AS MATERIALIZED (
+    SELECT t.id, t.category_id FROM ledger_transaction t
+    WHERE t.user_id = %s AND NOT t.is_deleted AND """
+BULK_UPDATE_SQL = """
+), changed AS (
+    UPDATE ledger_transaction t
+    SET category_id = %s, confidence = COALESCE(t.confidence, '{}'::jsonb) || %s::jsonb, updated_at = %s
+    FROM scope
+    WHERE t.id = scope.id AND t.category_id = scope.category_id AND scope.category_id <> %s
+    RETURNING t.id, scope.category_id, t.date, t.merchant_raw, t.merchant_id
+)
+SELECT NULL, NULL, NULL, NULL, NULL, (SELECT count(*) FROM scope)
+UNION ALL
+SELECT id, category_id, date, merchant_raw, merchant_id, NULL FROM changed
+"""
+
+
+def _bulk_update_postgresql(*, user, target: Category, ids, filters, now) -> list[tuple]:
+    if ids is not None:
+        unique_ids = _bulk_ids(ids)
+        scope_sql, scope_params = "t.id = ANY(%s::uuid[])", [[str(pk) for pk in unique_ids]]
+    else:
+        filtered = _bulk_filtered(user=user, filters=filters).order_by().values("id")
+        filter_sql, filter_params = filtered.query.sql_with_params()
+        scope_sql, scope_params = f"t.id IN ({filter_sql})", list(filter_params)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            BULK_SCOPE_SQL + scope_sql + BULK_UPDATE_SQL,
+            [user.pk, *scope_params, target.pk, json.dumps(USER_CONFIDENCE), now, target.pk],
+        )
+        rows = cursor.fetchall()
+    found = rows[0][5]
+    if ids is not None and found != len(unique_ids):
+        raise NotFoundError(
+            f"{len(unique_ids) - found} of the transactions were not found; nothing was changed.", code="not_found"
+        )
+    return [row[:5] for row in rows[1:]]
+
+
+def _record_corrections(*, user, target: Category, corrections: list[tuple], reason: str, now) -> None:
+    """One UserCorrection per changed row: COPY on PostgreSQL (10,000 rows in ~30 ms where a
+    multi-row INSERT takes ~350 ms), bulk_create elsewhere."""
+    if connection.vendor == "postgresql":
+        columns = "id, user_id, transaction_id, old_category_id, new_category_id, reason, descriptor, created_at"
+        with connection.cursor() as cursor, cursor.copy(f"COPY ledger_usercorrection ({columns}) FROM STDIN") as copy:
+            for transaction_id, old_category_id, descriptor in corrections:
+                copy.write_row((uuid.uuid4(), user.pk, transaction_id, old_category_id, target.pk, reason, descriptor, now))
+        return
+    UserCorrection.objects.bulk_create(
+        [
+            UserCorrection(
+                user=user, transaction_id=transaction_id, old_category_id=old_category_id, new_category=target,
+                reason=reason, descriptor=descriptor, created_at=now,
+            )
+            for transaction_id, old_category_id, descriptor in corrections
+        ],
+        batch_size=2000,
+    )
+
+
+def _bulk_ids(ids: Sequence) -> set:
+    unique_ids = set(ids)
+    if not unique_ids:
+        raise _invalid("ids", "Give at least one id.")
+    if len(unique_ids) > BULK_MAX_IDS:
+        raise _invalid("ids", f"At most {BULK_MAX_IDS} ids per request.")
+    return unique_ids
+
+
+def _bulk_filtered(*, user, filters: Mapping[str, Any] | None):
+    if filters is None:
+        raise _invalid("non_field_errors", "Give either ids or a filter.")
+    scope = selectors.transaction_list(user=user, filters={**selectors.plain_filters(filters), "ordering": ""})
+    if scope.count() > BULK_MAX_FILTER_ROWS:
+        raise _invalid("filter", f"The filter matches more than {BULK_MAX_FILTER_ROWS} transactions; narrow it.")
+    return scope
 
 
 def _bulk_scope(*, user, ids: Sequence | None, filters: Mapping[str, Any] | None):
     if ids is not None:
-        unique_ids = set(ids)
-        if not unique_ids:
-            raise _invalid("ids", "Give at least one id.")
-        if len(unique_ids) > BULK_MAX_IDS:
-            raise _invalid("ids", f"At most {BULK_MAX_IDS} ids per request.")
+        unique_ids = _bulk_ids(ids)
         scope = selectors.transaction_live(user=user).filter(pk__in=unique_ids)
         found = scope.count()
         if found != len(unique_ids):
@@ -303,12 +387,7 @@ def _bulk_scope(*, user, ids: Sequence | None, filters: Mapping[str, Any] | None
                 f"{len(unique_ids) - found} of the transactions were not found; nothing was changed.", code="not_found"
             )
         return scope
-    if filters is None:
-        raise _invalid("non_field_errors", "Give either ids or a filter.")
-    scope = selectors.transaction_list(user=user, filters={**selectors.plain_filters(filters), "ordering": ""})
-    if scope.count() > BULK_MAX_FILTER_ROWS:
-        raise _invalid("filter", f"The filter matches more than {BULK_MAX_FILTER_ROWS} transactions; narrow it.")
-    return scope
+    return _bulk_filtered(user=user, filters=filters)
 
 
 @transaction.atomic
