@@ -18,6 +18,9 @@ FUZZY_THRESHOLD = 0.3  # pg_trgm's default similarity_threshold, which the % ope
 # Two characters make three padded trigrams: nothing but a two- or three-letter name reaches 0.3,
 # and the prefix tier already finds those, while the GIN scan would touch most of the table.
 FUZZY_MIN_QUERY_LENGTH = 3
+# The alias branch of the fuzzy tier keeps limit * this many rows: several aliases of one
+# merchant may be among the most similar, and the page needs `limit` distinct merchants.
+FUZZY_ALIAS_ROWS_PER_MERCHANT = 3
 
 # One round trip: candidates from each tier (each an index scan), best score per merchant,
 # aliases aggregated in the same statement.
@@ -35,11 +38,20 @@ WITH candidates AS (
     (SELECT merchant_id, 0.7, NULL FROM merchants_merchantalias WHERE normalised LIKE %(alias_prefix)s
       ORDER BY normalised LIMIT %(limit)s)
     UNION ALL
-    SELECT id, NULL, similarity(canonical_name, %(raw)s) FROM merchants_merchant
-     WHERE %(fuzzy)s AND canonical_name %% %(raw)s
+    -- Fuzzy: each branch keeps only its best rows, so a common word ("store": thousands of
+    -- names pass the threshold) is not joined, grouped and sorted row by row. The category
+    -- filter sits inside the branches for that reason. Aliases keep more rows (a merchant
+    -- may have several among the best).
+    (SELECT id, NULL, similarity(canonical_name, %(raw)s) AS similarity FROM merchants_merchant
+      WHERE %(fuzzy)s AND canonical_name %% %(raw)s
+        AND (%(category)s::varchar IS NULL OR category = %(category)s::varchar)
+      ORDER BY similarity DESC, canonical_name LIMIT %(limit)s)
     UNION ALL
-    SELECT merchant_id, NULL, similarity(normalised, %(norm)s) FROM merchants_merchantalias
-     WHERE %(fuzzy)s AND normalised %% %(norm)s
+    (SELECT merchant_id, NULL, similarity(normalised, %(norm)s) AS similarity FROM merchants_merchantalias a
+      WHERE %(fuzzy)s AND normalised %% %(norm)s
+        AND (%(category)s::varchar IS NULL
+             OR EXISTS (SELECT 1 FROM merchants_merchant c WHERE c.id = a.merchant_id AND c.category = %(category)s::varchar))
+      ORDER BY similarity DESC, normalised LIMIT %(alias_limit)s)
 ), best AS (
     -- A merchant scores its highest tier; trigram similarity only when no tier above matched.
     SELECT merchant_id, coalesce(max(tier), max(fuzzy)) AS score FROM candidates GROUP BY merchant_id
@@ -78,19 +90,24 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _search_postgres(raw: str, category: str | None, limit: int) -> list[SearchHit]:
+def search_params(raw: str, category: str | None, limit: int) -> dict:
+    """The parameters of `_SEARCH_SQL` for a query (the benchmark times the bare statement too)."""
     norm = normalise_descriptor(raw) or raw.upper()
-    params = {
+    return {
         "raw": raw,
         "norm": norm,
         "name_prefix": _like_prefix(raw.lower()),
         "alias_prefix": _like_prefix(norm),
         "category": category or None,
         "limit": limit,
+        "alias_limit": limit * FUZZY_ALIAS_ROWS_PER_MERCHANT,
         "fuzzy": len(raw) >= FUZZY_MIN_QUERY_LENGTH,
     }
+
+
+def _search_postgres(raw: str, category: str | None, limit: int) -> list[SearchHit]:
     with connection.cursor() as cursor:
-        cursor.execute(_SEARCH_SQL, params)
+        cursor.execute(_SEARCH_SQL, search_params(raw, category, limit))
         rows = cursor.fetchall()
     return [SearchHit(row[0], row[1], row[2], list(row[4]), round(float(row[3]), 4)) for row in rows]
 
