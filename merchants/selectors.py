@@ -32,11 +32,12 @@ WITH candidates AS (
     SELECT merchant_id, 0.9, NULL FROM merchants_merchantalias WHERE normalised = %(norm)s
     UNION ALL
     -- Prefix hits all score 0.7 and tie-break by name: the first 20 in index order suffice.
-    (SELECT id, 0.7, NULL FROM merchants_merchant WHERE lower(canonical_name) LIKE %(name_prefix)s
-      ORDER BY lower(canonical_name) LIMIT %(limit)s)
+    -- COLLATE "C" on both sides so the C-collation btree (migration 0004) serves range and order.
+    (SELECT id, 0.7, NULL FROM merchants_merchant WHERE lower(canonical_name) COLLATE "C" LIKE %(name_prefix)s
+      ORDER BY lower(canonical_name) COLLATE "C" LIMIT %(limit)s)
     UNION ALL
-    (SELECT merchant_id, 0.7, NULL FROM merchants_merchantalias WHERE normalised LIKE %(alias_prefix)s
-      ORDER BY normalised LIMIT %(limit)s)
+    (SELECT merchant_id, 0.7, NULL FROM merchants_merchantalias WHERE normalised COLLATE "C" LIKE %(alias_prefix)s
+      ORDER BY normalised COLLATE "C" LIMIT %(limit)s)
     UNION ALL
     -- Fuzzy: each branch keeps only its best rows, so a common word ("store": thousands of
     -- names pass the threshold) is not joined, grouped and sorted row by row. The category
