@@ -278,6 +278,9 @@ for _directory in (VAR_DIR, STATIC_ROOT, MEDIA_ROOT):
     # A read-only image: the operator provides the directories.
     with contextlib.suppress(OSError):
         _directory.mkdir(parents=True, exist_ok=True)
+# Curators see an unmatched descriptor only once this many different users have it: a
+# descriptor one person has ("ZELLE TO <a name>") can be personal.
+UNMATCHED_MIN_USERS = env.int("UNMATCHED_MIN_USERS", default=2)
 READY_MIN_FREE_DISK_BYTES = env.int("READY_MIN_FREE_DISK_BYTES", default=500 * 1024 * 1024)
 WHITENOISE_USE_FINDERS = DEBUG
 STORAGES = {

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Max, Sum
 
@@ -177,5 +178,12 @@ def merchant_usage_stats(*, user, limit: int = 10) -> list[dict]:
 
 
 def unmatched_descriptor_list():
-    """Curators' view: unmatched descriptors with their distinct-user counts, most seen first."""
-    return UnmatchedDescriptor.objects.annotate(user_count=Count("sightings")).order_by("-user_count", "-occurrences")
+    """Curators' view: unmatched descriptors with their distinct-user counts, most seen first.
+
+    Only descriptors at least settings.UNMATCHED_MIN_USERS people have: one person's
+    descriptor may be personal text, and showing it would not be anonymous."""
+    return (
+        UnmatchedDescriptor.objects.annotate(user_count=Count("sightings"))
+        .filter(user_count__gte=settings.UNMATCHED_MIN_USERS)
+        .order_by("-user_count", "-occurrences")
+    )

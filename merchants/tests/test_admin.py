@@ -319,6 +319,15 @@ def test_the_unmatched_view_lists_descriptors_by_users_then_occurrences(curator,
     response = curator.get(UNMATCHED)
     assert response.status_code == 200
     rows = [(row.normalised, row.user_count, row.occurrences) for row in response.context["cl"].result_list]
+    assert rows == [("GLOBEX DINER", 2, 5)]
+
+
+def test_a_descriptor_only_one_user_has_is_never_shown(curator, unmatched, settings):
+    single = UnmatchedDescriptor.objects.get(normalised="NOVA LAUNDRY")
+    assert "NOVA LAUNDRY" not in curator.get(UNMATCHED).content.decode()
+    assert curator.get(reverse("admin:merchants_unmatcheddescriptor_change", args=[single.pk])).status_code == 302
+    settings.UNMATCHED_MIN_USERS = 1
+    rows = [(row.normalised, row.user_count, row.occurrences) for row in curator.get(UNMATCHED).context["cl"].result_list]
     assert rows == [("GLOBEX DINER", 2, 5), ("NOVA LAUNDRY", 1, 10)]
 
 
