@@ -12,8 +12,16 @@ Load generator: wrk (with a Lua script for p95) when installed, else a Python th
 (http.client). Bulk-categorize always uses the Python client: each client posts its own
 10,000 ids, alternating the category so every request really changes 10,000 rows.
 
+The floor: the list's page query is the SQL the PostgreSQL path sends (ledger.json_pages,
+the database builds the JSON); its count is cached, so a request's floor is the page query
+(the count is printed too). Bulk-categorize's floor is its one UPDATE statement, run in a
+transaction that is rolled back. Also measured: COPY into ledger_transaction with and without
+the full-text GIN index (rolled back), the figure behind ARCHITECTURE.md's "GIN cuts COPY ~8x".
+
 Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ledgerline_bench), REDIS_URL,
-BENCH_ROWS (1000000), BENCH_SECONDS (15), BENCH_CONCURRENCY (16)."""
+BENCH_ROWS (1000000), BENCH_SECONDS (15), BENCH_CONCURRENCY (16), BENCH_BULK (1; 0 skips
+bulk-categorize), BENCH_COPY_ROWS (100000; 0 skips the COPY measurement), and gunicorn's
+GUNICORN_WORKERS / GUNICORN_THREADS (docker/gunicorn.conf.py reads them)."""
 
 import http.client
 import json
@@ -35,6 +43,8 @@ EMAIL = "bench@ledgerline.local"
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
+RUN_BULK = os.environ.get("BENCH_BULK", "1") != "0"
+COPY_ROWS = int(os.environ.get("BENCH_COPY_ROWS", "100000"))
 BULK_SIZE = 10_000
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ledgerline_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -87,6 +97,7 @@ def prepare() -> tuple[str, list[list[str]]]:
         print(f"seeding {ROWS - have} transactions for {EMAIL} (have {have})")
         manage("seed_bulk", "--user", EMAIL, "--transactions", str(ROWS - have), "--seed", str(have))
         user = User.objects.get(email=EMAIL)
+    vacuum_if_dead_rows()
     from accounts.services import session_open
 
     token = session_open(user=user, ip_address="127.0.0.1", user_agent="bench").access_token
@@ -94,30 +105,124 @@ def prepare() -> tuple[str, list[list[str]]]:
     return token, [ids[i : i + BULK_SIZE] for i in range(0, len(ids), BULK_SIZE)]
 
 
+def vacuum_if_dead_rows() -> None:
+    """Start from a vacuumed table. Every bulk-categorize request leaves 10,000 dead row
+    versions; with autovacuum off (as on the shared bench server) a few runs leave more dead
+    rows than live ones, and every list page and UPDATE wades through them."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT n_live_tup, n_dead_tup FROM pg_stat_user_tables WHERE relname = 'ledger_transaction'")
+        live, dead = cursor.fetchone() or (0, 0)
+        if dead > max(live, 1) * 0.05:
+            print(f"VACUUM (ANALYZE) ledger_transaction: {dead:,} dead row versions for {live:,} live ones")
+            cursor.execute("VACUUM (ANALYZE) ledger_transaction")
+
+
 def raw_sql_ms(params: dict) -> tuple[float, float]:
-    """Median execution time of the list's count query and page query, run directly."""
+    """Median execution time of the list's count query and page query, run directly: the
+    page query is the one the PostgreSQL path sends (the database builds the rows' JSON)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from accounts.models import User
     from ledger import selectors
+    from ledger.json_pages import transaction_page_json
 
     user = User.objects.get(email=EMAIL)
-    queryset = selectors.transaction_list(user=user, filters=params)
     with CaptureQueriesContext(connection) as captured:
-        queryset.count()
-        list(selectors.transaction_rows(queryset)[:50])
-    timings = []
-    for query in captured.captured_queries:
-        samples = []
-        with connection.cursor() as cursor:
-            for _ in range(7):
-                started = time.perf_counter()
-                cursor.execute(query["sql"])
-                cursor.fetchall()
-                samples.append((time.perf_counter() - started) * 1000)
-        timings.append(statistics.median(samples))
-    return timings[0], timings[1]
+        selectors.transaction_list(user=user, filters=params).count()
+        transaction_page_json(user_id=user.pk, cleaned=selectors.transaction_filters(filters=params), offset=0, limit=50)
+    return tuple(median_ms(query["sql"]) for query in captured.captured_queries)
+
+
+def median_ms(sql: str, params=None, runs: int = 7, rollback: bool = False) -> float:
+    from django.db import connection, transaction
+
+    samples = []
+    for _ in range(runs):
+        with transaction.atomic(), connection.cursor() as cursor:
+            started = time.perf_counter()
+            cursor.execute(sql, params)
+            cursor.fetchall()
+            samples.append((time.perf_counter() - started) * 1000)
+            transaction.set_rollback(rollback)
+    return statistics.median(samples)
+
+
+def bulk_sql_ms(ids: list[str]) -> float:
+    """The bulk-categorize statement alone (ledger.services), rolled back: its floor."""
+    import json as json_module
+
+    from django.utils import timezone
+
+    from accounts.models import User
+    from ledger import services
+    from ledger.models import Category
+
+    user = User.objects.get(email=EMAIL)
+    category = Category.objects.get(user__isnull=True, slug="travel")
+    sql = services.BULK_SCOPE_SQL + "t.id = ANY(%s::uuid[])" + services.BULK_UPDATE_SQL
+    params = [user.pk, ids, category.pk, json_module.dumps(services.USER_CONFIDENCE), timezone.now(), category.pk]
+    return median_ms(sql, params, runs=3, rollback=True)
+
+
+def copy_rates(rows: int) -> tuple[float, float]:
+    """Rows/s of seed_bulk's COPY into ledger_transaction with the GIN full-text index and
+    with it dropped (both in transactions that are rolled back; the schema is untouched)."""
+    import random
+
+    from django.db import connection, transaction
+
+    from accounts.models import User
+    from ledger.db import SEARCH_INDEX_NAME
+    from ledger.management.commands import seed_bulk
+    from ledger.models import Category
+
+    command = seed_bulk.Command()
+    user = User.objects.get(email=EMAIL)
+    accounts, merchants = command._accounts(user), command._merchants()
+    categories = dict(Category.objects.filter(user__isnull=True).values_list("slug", "id"))
+    rates = []
+    for drop_index in (False, True):
+        with transaction.atomic():
+            if drop_index:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"DROP INDEX {SEARCH_INDEX_NAME}")
+            generated = list(command._rows(random.Random(7), user, accounts, merchants, categories, rows, 3))
+            started = time.perf_counter()
+            command._copy(iter(generated))
+            rates.append(rows / (time.perf_counter() - started))
+            transaction.set_rollback(True)
+    return rates[0], rates[1]
+
+
+def cpu_seconds(server_pid: int) -> tuple[float, float]:
+    """CPU time (user + system) so far of the gunicorn process tree and of the PostgreSQL
+    backends serving this database (Linux /proc; zeros elsewhere). Per request, it is what
+    the machine spends whatever else runs on it: 2 cores / that = the ceiling in req/s."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    database = urllib.parse.urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
+    app = database_side = 0.0
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if int(entry.name) == server_pid:  # plus the workers it has reaped (max_requests restarts)
+            app += used + (int(fields[13]) + int(fields[14])) / tick
+        elif int(fields[1]) == server_pid:
+            app += used
+        elif command.startswith("postgres: ") and f" {database} " in command:
+            database_side += used
+    return app, database_side
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def free_port() -> int:
@@ -212,33 +317,35 @@ def main() -> None:
     token, id_sets = prepare()
     use_wrk = shutil.which("wrk") is not None
     print(f"load generator: {'wrk (Lua p95 script)' if use_wrk else 'Python http.client threads'}; "
-          f"{CONCURRENCY} concurrent clients, {SECONDS:.0f}s per scenario; {ROWS:,} rows")
+          f"{CONCURRENCY} concurrent clients, {SECONDS:.0f}s per scenario; {ROWS:,} rows; "
+          f"gunicorn workers={os.environ.get('GUNICORN_WORKERS', 'default')} threads={os.environ.get('GUNICORN_THREADS', 'default')}; "
+          f"load average {load_average()}")
     floors = {name: raw_sql_ms(params) for name, params in LIST_SCENARIOS}
     port = free_port()
     server = start_gunicorn(port)
     try:
-        print(f"{'scenario':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'errors':>6} {'SQL ms (count+page)':>20} {'p50/SQL':>8}")
+        print(f"{'scenario':34} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'errors':>6} {'page SQL ms':>11} {'count SQL ms':>12} "
+              f"{'p50/SQL':>8} {'CPU ms/req app+db':>18}")
         for name, params in LIST_SCENARIOS:
             path = "/api/v1/transactions/?" + urllib.parse.urlencode(params)
             if use_wrk:
                 run_wrk(port, token, path) if SECONDS >= 2 else None  # warm-up: caches, connections
+                cpu_before = cpu_seconds(server.pid)
                 result = run_wrk(port, token, path)
             else:
+                cpu_before = cpu_seconds(server.pid)
                 result = run_python_clients(port, token, lambda i, r, p=path: ("GET", p, None), SECONDS, CONCURRENCY)
+            requests = result["rps"] * SECONDS
+            app_cpu, database_cpu = (
+                (after - before) * 1000 / requests for after, before in zip(cpu_seconds(server.pid), cpu_before, strict=True)
+            )
             count_ms, page_ms = floors[name]
-            floor = count_ms + page_ms
+            # The count is cached (ledger.selectors.transaction_count): a request's floor is the page query.
             print(f"{name:34} {result['p50']:8.1f} {result['p95']:8.1f} {result['rps']:8.0f} {result['errors']:6d} "
-                  f"{f'{count_ms:.1f}+{page_ms:.1f}':>20} {result['p50'] / floor:8.1f}")
-        bodies = [[json.dumps({"ids": ids, "category": category}) for category in ("dining", "shopping")] for ids in id_sets]
-
-        def bulk_request(index: int, round_number: int):
-            return "POST", "/api/v1/transactions/bulk-categorize/", bodies[index % len(bodies)][round_number % 2]
-
-        single = run_python_clients(port, token, bulk_request, min(SECONDS, 10), 1)
-        print(f"{'bulk-categorize 10k, 1 client':34} {single['p50']:8.1f} {single['p95']:8.1f} {single['rps']:8.1f} {single['errors']:6d}")
-        concurrent = run_python_clients(port, token, bulk_request, SECONDS, min(CONCURRENCY, len(bodies)))
-        print(f"{f'bulk-categorize 10k, {min(CONCURRENCY, len(bodies))} clients':34} {concurrent['p50']:8.1f} "
-              f"{concurrent['p95']:8.1f} {concurrent['rps']:8.1f} {concurrent['errors']:6d}")
+                  f"{page_ms:11.2f} {f'{count_ms:.1f} (cached)':>12} {result['p50'] / page_ms:8.1f} "
+                  f"{f'{app_cpu:.2f}+{database_cpu:.2f}':>18}")
+        if RUN_BULK:
+            run_bulk(port, token, id_sets)
         print("targets: list p95 < 50 ms and >= 400 req/s; bulk-categorize 10,000 rows < 1 s")
     finally:
         server.terminate()
@@ -246,6 +353,27 @@ def main() -> None:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+    if COPY_ROWS:
+        with_index, without_index = copy_rates(COPY_ROWS)
+        print(f"COPY {COPY_ROWS:,} rows into ledger_transaction: {with_index:,.0f} rows/s with the GIN full-text index, "
+              f"{without_index:,.0f} rows/s without it ({without_index / with_index:.1f}x)")
+    print(f"load average at the end {load_average()}")
+
+
+def run_bulk(port: int, token: str, id_sets: list[list[str]]) -> None:
+    bodies = [[json.dumps({"ids": ids, "category": category}) for category in ("dining", "shopping")] for ids in id_sets]
+
+    def bulk_request(index: int, round_number: int):
+        return "POST", "/api/v1/transactions/bulk-categorize/", bodies[index % len(bodies)][round_number % 2]
+
+    floor = bulk_sql_ms(id_sets[0])
+    single = run_python_clients(port, token, bulk_request, min(SECONDS, 10), 1)
+    print(f"{'bulk-categorize 10k, 1 client':34} {single['p50']:8.1f} {single['p95']:8.1f} {single['rps']:8.1f} {single['errors']:6d} "
+          f"{floor:11.1f} {'':>12} {single['p50'] / floor:8.1f}")
+    clients = min(CONCURRENCY, len(bodies))
+    concurrent = run_python_clients(port, token, bulk_request, SECONDS, clients)
+    print(f"{f'bulk-categorize 10k, {clients} clients':34} {concurrent['p50']:8.1f} "
+          f"{concurrent['p95']:8.1f} {concurrent['rps']:8.1f} {concurrent['errors']:6d}")
 
 
 if __name__ == "__main__":
