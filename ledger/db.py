@@ -21,3 +21,32 @@ def add_search_index(apps, schema_editor) -> None:
 def remove_search_index(apps, schema_editor) -> None:
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.remove_index(apps.get_model("ledger", "Transaction"), search_index())
+
+
+# Migration 0007: the search document becomes a stored generated column with the GIN index on
+# it. `q` pages walk the (user, date, ...) index newest first and test each row until 50
+# match; computing to_tsvector for each of them cost ~5 us a row (13.7 ms for "starbucks" at
+# a million rows, 2,800 rows tested), reading the stored document ~0.3 us. Writes compute it
+# once per row version either way (the expression index did the same for its entry).
+SEARCH_COLUMN = "search_document"
+SEARCH_DOCUMENT_SQL = "to_tsvector('simple'::regconfig, COALESCE(merchant_raw, '') || ' ' || COALESCE(note, ''))"
+
+
+def add_search_column(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table = apps.get_model("ledger", "Transaction")._meta.db_table
+    schema_editor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}")
+    schema_editor.execute(
+        f"ALTER TABLE {table} ADD COLUMN {SEARCH_COLUMN} tsvector GENERATED ALWAYS AS ({SEARCH_DOCUMENT_SQL}) STORED"
+    )
+    schema_editor.execute(f"CREATE INDEX {SEARCH_INDEX_NAME} ON {table} USING gin ({SEARCH_COLUMN})")
+
+
+def remove_search_column(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table = apps.get_model("ledger", "Transaction")._meta.db_table
+    schema_editor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}")
+    schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN {SEARCH_COLUMN}")
+    add_search_index(apps, schema_editor)

@@ -20,11 +20,11 @@ from typing import Any
 
 import django_filters
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery
-from django.db.models import F, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Expression, F, Q, QuerySet, Subquery
 
 from core.exceptions import ApplicationError
-from ledger.models import SEARCH_CONFIG, Category, Transaction, TransactionSource, transaction_search_vector
+from ledger.db import SEARCH_COLUMN
+from ledger.models import SEARCH_CONFIG, Category, Transaction, TransactionSource
 
 ORDERING_FIELDS = ("date", "amount", "created_at", "merchant_raw")
 DEFAULT_ORDERING = ("-date", "-created_at", "-id")
@@ -184,13 +184,27 @@ def _filter_search(queryset: QuerySet, value: str) -> QuerySet:
     if not value:
         return queryset
     if settings.IS_POSTGRES:
-        # The same expression as the GIN index (ledger.db), so the planner can use it.
-        # Every word is a prefix ("star" finds STARBUCKS); words only, so the raw
-        # tsquery syntax cannot be injected. alias(), not annotate(): a COUNT over an
-        # annotated queryset would compute the document in a subquery's SELECT list.
+        # Every word is a prefix ("star" finds STARBUCKS); words only, so the raw tsquery
+        # syntax cannot be injected.
         words = re.findall(r"\w+", value)
         if not words:
             return queryset.none()
-        query = SearchQuery(" & ".join(f"{word}:*" for word in words), config=SEARCH_CONFIG, search_type="raw")
-        return queryset.alias(search_document=transaction_search_vector()).filter(search_document=query)
+        return queryset.filter(StoredDocumentMatches(" & ".join(f"{word}:*" for word in words)))
     return queryset.filter(Q(merchant_raw__icontains=value) | Q(note__icontains=value))
+
+
+class StoredDocumentMatches(Expression):
+    """`<transactions alias>.search_document @@ to_tsquery(config, query)`: the stored,
+    GIN-indexed document (ledger.db, migration 0007; PostgreSQL only), which the ORM does not
+    know as a field. The alias is the query's own, so it stays right inside subqueries."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, tsquery: str):
+        super().__init__()
+        self.tsquery = tsquery
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{alias}.{SEARCH_COLUMN} @@ to_tsquery(%s::regconfig, %s)", (SEARCH_CONFIG, self.tsquery)

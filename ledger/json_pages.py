@@ -18,6 +18,7 @@ from typing import Any
 
 from django.db import connection
 
+from ledger.db import SEARCH_COLUMN
 from ledger.filters import DEFAULT_ORDERING, ORDERING_FIELDS
 from ledger.models import SEARCH_CONFIG, Category, Transaction
 from merchants.models import Merchant
@@ -61,8 +62,6 @@ JOIN {CATEGORIES} c ON c.id = t.category_id
 LEFT JOIN {MERCHANTS} m ON m.id = t.merchant_id
 WHERE """
 
-# The GIN index's expression (ledger.db, transaction_search_vector), so the planner matches it.
-SEARCH_DOCUMENT = f"to_tsvector('{SEARCH_CONFIG}'::regconfig, COALESCE(t.merchant_raw, '') || ' ' || COALESCE(t.note, ''))"
 # Table names come from model metadata; every value is a bound parameter.
 CATEGORY_ID = (
     f"(SELECT k.id FROM {CATEGORIES} k WHERE (k.user_id IS NULL OR k.user_id = %s) AND k.slug = %s "  # noqa: S608
@@ -102,7 +101,8 @@ def _where(user_id, cleaned: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     if (cleaned.get("q") or "").strip():
         words = re.findall(r"\w+", cleaned["q"].strip())
         if words:
-            where.append(f"{SEARCH_DOCUMENT} @@ to_tsquery('{SEARCH_CONFIG}'::regconfig, %s)")
+            # The stored document with the GIN index on it (ledger.db, migration 0007).
+            where.append(f"t.{SEARCH_COLUMN} @@ to_tsquery('{SEARCH_CONFIG}'::regconfig, %s)")
             params.append(" & ".join(f"{word}:*" for word in words))
         else:
             where.append("FALSE")

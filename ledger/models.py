@@ -207,8 +207,9 @@ class Transaction(models.Model):
                 name="transaction_user_fingerprint_live_unique",
             ),
         ]
-        # Plus, on PostgreSQL only, a GIN index over transaction_search_vector() (migration
-        # 0003): it lives outside the model state because SQLite rebuilds tables from that state.
+        # Plus, on PostgreSQL only, a stored generated column `search_document` (the
+        # transaction_search_vector() document) with a GIN index (migrations 0003, 0007): it
+        # lives outside the model state because SQLite rebuilds tables from that state.
         # The list's order is (-date, -created_at, -id): with the tie-breakers in the index a
         # page of 50 reads 50 index entries; with (user, date) alone PostgreSQL reads and
         # sorts every row of the newest day (~900 at a million rows) for each page.

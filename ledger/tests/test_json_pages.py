@@ -115,3 +115,16 @@ def test_the_list_endpoint_serves_the_database_page(auth_client, user, ledger_ro
     assert body["results"] == python_page(user, {}, offset=1, limit=2)
     assert body["next"].endswith("/api/v1/transactions/?limit=2&offset=3")
     assert body["previous"].endswith("/api/v1/transactions/?limit=2")
+
+
+def test_the_stored_search_document_is_found_from_inside_a_subquery(user, ledger_rows):
+    # The document is not a model field; its expression names the query's own table alias,
+    # which Django renames (U0) when the queryset becomes a subquery.
+    matching = selectors.transaction_list(user=user, filters={"q": "pizza"}).order_by().values("id")
+    assert list(Transaction.objects.filter(pk__in=matching).values_list("merchant_raw", flat=True)) == ["Pizza Place"]
+
+
+def test_the_search_document_follows_edits(user, ledger_rows):
+    row = ledger_rows["rows"][4]
+    Transaction.objects.filter(pk=row.pk).update(note="quarterly espresso machine")
+    assert [item["id"] for item in database_page(user, {"q": "espress"})] == [str(row.pk)]
