@@ -197,13 +197,13 @@ def copy_rates(rows: int) -> tuple[float, float]:
     return rates[0], rates[1]
 
 
-def cpu_seconds(server_pid: int) -> tuple[float, float]:
-    """CPU time (user + system) so far of the gunicorn process tree and of the PostgreSQL
-    backends serving this database (Linux /proc; zeros elsewhere). Per request, it is what
-    the machine spends whatever else runs on it: 2 cores / that = the ceiling in req/s."""
+def cpu_seconds(server_pid: int) -> dict[str, float]:
+    """CPU time (user + system) so far of the gunicorn process tree and of each PostgreSQL
+    backend serving this database (Linux /proc; empty elsewhere). Per request, it is what the
+    machine spends whatever else runs on it: 2 cores / that = the ceiling in req/s."""
     tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
     database = urllib.parse.urlparse(os.environ["DATABASE_URL"]).path.lstrip("/")
-    app = database_side = 0.0
+    seconds: dict[str, float] = {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
             stat = (entry / "stat").read_text()
@@ -213,12 +213,24 @@ def cpu_seconds(server_pid: int) -> tuple[float, float]:
         fields = stat[stat.rindex(")") + 2 :].split()
         used = (int(fields[11]) + int(fields[12])) / tick
         if int(entry.name) == server_pid:  # plus the workers it has reaped (max_requests restarts)
-            app += used + (int(fields[13]) + int(fields[14])) / tick
+            seconds["app"] = used + (int(fields[13]) + int(fields[14])) / tick
         elif int(fields[1]) == server_pid:
-            app += used
+            seconds[f"app:{entry.name}"] = used
         elif command.startswith("postgres: ") and f" {database} " in command:
-            database_side += used
-    return app, database_side
+            seconds[f"db:{entry.name}"] = used
+    return seconds
+
+
+def cpu_ms_per_request(before: dict[str, float], after: dict[str, float], requests: float) -> tuple[float, float]:
+    """Only processes alive at both ends count: a backend whose connection closed meanwhile
+    (CONN_MAX_AGE) takes its CPU time with it, so the database figure is a lower bound."""
+    totals = {"app": 0.0, "db": 0.0}
+    for key, value in after.items():
+        if key in before:
+            totals[key.split(":")[0]] += value - before[key]
+        elif key.startswith("app:"):
+            totals["app"] += value
+    return totals["app"] * 1000 / requests, totals["db"] * 1000 / requests
 
 
 def load_average() -> str:
@@ -336,9 +348,7 @@ def main() -> None:
                 cpu_before = cpu_seconds(server.pid)
                 result = run_python_clients(port, token, lambda i, r, p=path: ("GET", p, None), SECONDS, CONCURRENCY)
             requests = result["rps"] * SECONDS
-            app_cpu, database_cpu = (
-                (after - before) * 1000 / requests for after, before in zip(cpu_seconds(server.pid), cpu_before, strict=True)
-            )
+            app_cpu, database_cpu = cpu_ms_per_request(cpu_before, cpu_seconds(server.pid), requests)
             count_ms, page_ms = floors[name]
             # The count is cached (ledger.selectors.transaction_count): a request's floor is the page query.
             print(f"{name:34} {result['p50']:8.1f} {result['p95']:8.1f} {result['rps']:8.0f} {result['errors']:6d} "
