@@ -5,12 +5,12 @@ missing), 3 years of dates, amounts shaped per category, monthly salary and rent
 PostgreSQL rows go in with COPY; elsewhere with bulk_create in batches. The user is created
 if missing (password "bench-password-1").
 
-Measured on a 2-core box with a 1M-row table (PostgreSQL 15, 128 MB shared_buffers): COPY
-from Python tops out at ~110k rows/s into a bare table, ~60k with the primary key and foreign
-keys, ~20k with the seven secondary b-tree indexes and ~9-19k with the GIN full-text index as
-well. So large loads (--rebuild-indexes-above, default 200,000 rows) drop the secondary
-indexes, COPY, and build them again in the same transaction, which holds the table locked
-meanwhile: a tool for seeding, not for a live ledger."""
+Measured on a 2-core box (PostgreSQL 15, 128 MB shared_buffers, 300k-1.3M rows): ~15-23k
+rows/s end to end. Generating rows here caps it near 25k rows/s; COPY of ready rows from
+Python reaches ~110k rows/s into a bare table, ~60k with the primary and foreign keys, ~20k
+with the secondary b-tree indexes and ~9-19k with the GIN full-text index too (the GIN costs
+1.2-2.5x here, not 8x: the b-trees dominate). Dropping the secondary indexes around a 300k
+load and rebuilding them was no faster (15.4k rows/s against 15.7-18.3k), so it does not."""
 
 import datetime
 import json
@@ -68,10 +68,6 @@ class Command(BaseCommand):
         parser.add_argument("--years", type=int, default=3)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--batch", type=int, default=50_000)
-        parser.add_argument(
-            "--rebuild-indexes-above", type=int, default=200_000,
-            help="PostgreSQL: from this many rows, drop the secondary indexes around the COPY and rebuild them.",
-        )
 
     def handle(self, *args, **options):
         if options["transactions"] < 0:
@@ -83,8 +79,7 @@ class Command(BaseCommand):
         categories = dict(Category.objects.filter(user__isnull=True).values_list("slug", "id"))
         started = time.perf_counter()
         rows = self._rows(rng, user, accounts, merchants, categories, options["transactions"], options["years"])
-        rebuild = options["transactions"] >= options["rebuild_indexes_above"]
-        written = self._write(rows, options["batch"], rebuild_indexes=rebuild)
+        written = self._write(rows, options["batch"])
         elapsed = time.perf_counter() - started
         if connection.vendor == "postgresql" and connection.get_autocommit():
             # Fresh statistics and a set visibility map: the planner and index-only scans need them.
@@ -146,9 +141,9 @@ class Command(BaseCommand):
                 False, now, now,
             )
 
-    def _write(self, rows, batch: int, rebuild_indexes: bool = False) -> int:
+    def _write(self, rows, batch: int) -> int:
         if connection.vendor == "postgresql":
-            return self._copy(rows, rebuild_indexes=rebuild_indexes)
+            return self._copy(rows)
         written = 0
         chunk: list[Transaction] = []
         for row in rows:
@@ -163,33 +158,13 @@ class Command(BaseCommand):
             written += len(Transaction.objects.bulk_create(chunk, batch_size=2000))
         return written
 
-    def _copy(self, rows, rebuild_indexes: bool = False) -> int:
+    def _copy(self, rows) -> int:
         written = 0
         with transaction.atomic(), connection.cursor() as cursor:
-            indexes = self._drop_secondary_indexes(cursor) if rebuild_indexes else []
             columns = ", ".join(COPY_COLUMNS)
             with cursor.copy(f"COPY ledger_transaction ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
                     written += 1
-            if indexes:
-                # Django's foreign keys are deferred; CREATE INDEX refuses a table with
-                # pending checks, so run them now (they would run at commit anyway).
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            for _name, definition in indexes:
-                cursor.execute(definition)
         return written
 
-    def _drop_secondary_indexes(self, cursor) -> list[tuple[str, str]]:
-        """Indexes that back no constraint (the primary key and unique constraints stay, so
-        duplicates still fail), with the statements that build them again."""
-        cursor.execute(
-            "SELECT i.indexname, i.indexdef FROM pg_indexes i "
-            "WHERE i.schemaname = current_schema() AND i.tablename = 'ledger_transaction' "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname) "
-            "AND i.indexdef NOT LIKE 'CREATE UNIQUE %%'"
-        )
-        indexes = cursor.fetchall()
-        for name, _definition in indexes:
-            cursor.execute(f'DROP INDEX "{name}"')
-        return indexes
