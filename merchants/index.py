@@ -11,8 +11,8 @@ first start) counts as a change, so a stale index is never kept.
 import bisect
 import threading
 import uuid
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 
 from django.core.cache import cache
 
@@ -62,37 +62,6 @@ def get_index() -> "MerchantIndex":
         return _current
 
 
-def pg_trigrams(text: str) -> frozenset[str]:
-    """pg_trgm's trigrams: per alphanumeric word, lower case, padded with two spaces in front
-    and one behind. The SQLite search path scores with this so both databases agree."""
-    grams: set[str] = set()
-    for word in _words(text.lower()):
-        padded = f"  {word} "
-        grams.update(padded[index : index + 3] for index in range(len(padded) - 2))
-    return frozenset(grams)
-
-
-def _words(text: str) -> list[str]:
-    words, current = [], []
-    for char in text:
-        if char.isalnum():
-            current.append(char)
-        elif current:
-            words.append("".join(current))
-            current = []
-    if current:
-        words.append("".join(current))
-    return words
-
-
-def trigram_similarity(left: str, right: str) -> float:
-    a, b = pg_trigrams(left), pg_trigrams(right)
-    if not a or not b:
-        return 0.0
-    shared = len(a & b)
-    return shared / (len(a) + len(b) - shared)
-
-
 @dataclass
 class Bucket:
     """Keys sharing a first character, sorted by length: a ratio cutoff bounds the length of
@@ -125,7 +94,6 @@ class MerchantIndex:
     alias_keys: dict[str, int]
     # first character -> (choices, owner positions); fuzzy matching compares within a bucket
     buckets: dict[str, tuple[list[str], list[int]]]
-    _search: "SearchStructures | None" = field(default=None, repr=False)
 
     @classmethod
     def build(cls, version: str) -> "MerchantIndex":
@@ -172,65 +140,3 @@ class MerchantIndex:
             if owner is not None:
                 return owner
         return None
-
-    @property
-    def search(self) -> "SearchStructures":
-        if self._search is None:
-            self._search = SearchStructures.build(self)
-        return self._search
-
-
-@dataclass
-class SearchStructures:
-    """What the SQLite search path needs: lower-case names for the exact and prefix tiers, and a
-    trigram inverted index (pg_trgm semantics) over names and aliases for the fuzzy tier."""
-
-    lower_names: dict[str, int]
-    sorted_names: list[tuple[str, int]]
-    sorted_aliases: list[tuple[str, int]]
-    strings: list[tuple[int, int]]  # (owner, trigram count) per indexed string
-    postings: dict[str, list[int]]
-
-    @classmethod
-    def build(cls, index: MerchantIndex) -> "SearchStructures":
-        lower_names = {name.lower(): position for position, name in enumerate(index.names)}
-        strings: list[tuple[int, int]] = []
-        postings: dict[str, list[int]] = defaultdict(list)
-        texts = [(name, position) for position, name in enumerate(index.names)]
-        texts += [(alias, owner) for alias, owner in index.alias_keys.items()]
-        for text, owner in texts:
-            grams = pg_trigrams(text)
-            for gram in grams:
-                postings[gram].append(len(strings))
-            strings.append((owner, len(grams)))
-        return cls(
-            lower_names=lower_names,
-            sorted_names=sorted(lower_names.items()),
-            sorted_aliases=sorted(index.alias_keys.items()),
-            strings=strings,
-            postings=dict(postings),
-        )
-
-    def prefixed(self, prefix: str, *, aliases: bool) -> list[int]:
-        entries = self.sorted_aliases if aliases else self.sorted_names
-        start = bisect.bisect_left(entries, (prefix,))
-        owners = []
-        for text, owner in entries[start:]:
-            if not text.startswith(prefix):
-                break
-            owners.append(owner)
-        return owners
-
-    def similar(self, text: str, threshold: float) -> dict[int, float]:
-        """owner -> best trigram similarity over its name and aliases, at least `threshold`."""
-        grams = pg_trigrams(text)
-        if not grams:
-            return {}
-        shared = Counter(string for gram in grams for string in self.postings.get(gram, ()))
-        best: dict[int, float] = {}
-        for string, count in shared.items():
-            owner, size = self.strings[string]
-            score = count / (len(grams) + size - count)
-            if score >= threshold and score > best.get(owner, 0.0):
-                best[owner] = score
-        return best
