@@ -12,7 +12,9 @@ import bisect
 import threading
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.core.cache import cache
 
@@ -26,8 +28,6 @@ MAX_PREFIX_WORDS = 6
 # Keys shorter than this never match fuzzily: one letter off "SHELL" is another business.
 FUZZY_MIN_KEY_LENGTH = 6
 
-_lock = threading.Lock()
-_current: "MerchantIndex | None" = None
 
 
 def index_version() -> str:
@@ -49,17 +49,32 @@ def _bump() -> None:
     cache.set(INDEX_VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
+T = TypeVar("T")
+
+
+class VersionedIndex(Generic[T]):
+    """One per-process index, rebuilt when the master's version token differs from the one it
+    was built for. The lock makes concurrent threads wait for one rebuild, not race to many."""
+
+    def __init__(self, build: Callable[[str], T]) -> None:
+        self._build = build
+        self._current: T | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> T:
+        version = index_version()
+        current = self._current
+        if current is not None and current.version == version:
+            return current
+        with self._lock:
+            if self._current is None or self._current.version != version:
+                self._current = self._build(version)
+            return self._current
+
+
 def get_index() -> "MerchantIndex":
-    """The current index, rebuilt when the master changed since this process last built it."""
-    global _current
-    version = index_version()
-    current = _current
-    if current is not None and current.version == version:
-        return current
-    with _lock:
-        if _current is None or _current.version != version:
-            _current = MerchantIndex.build(version)
-        return _current
+    """The current matching index, rebuilt when the master changed since this process built it."""
+    return _matching_index.get()
 
 
 @dataclass
@@ -140,3 +155,6 @@ class MerchantIndex:
             if owner is not None:
                 return owner
         return None
+
+
+_matching_index: VersionedIndex[MerchantIndex] = VersionedIndex(MerchantIndex.build)

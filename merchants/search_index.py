@@ -15,7 +15,6 @@ as the matching index in `merchants.index`).
 
 import bisect
 import re
-import threading
 import uuid
 from array import array
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 
-from merchants.index import index_version
+from merchants.index import VersionedIndex
 
 _WORD_RE = re.compile(r"[^\W_]+")  # runs of str.isalnum() characters
 _TOKEN_RE = re.compile(r"[^\W_]+|\n")
@@ -34,8 +33,6 @@ _SIMPLE_LOWER = str.maketrans({"Σ": "σ", "İ": "i"})
 _SPARSE_POSTINGS = 20_000
 _BUILD_CHUNK = 10_000
 
-_lock = threading.Lock()
-_current: "SearchIndex | None" = None
 
 
 def pg_lower(text: str) -> str:
@@ -74,15 +71,7 @@ def pg_similarity(left: str, right: str) -> float:
 
 def get_search_index() -> "SearchIndex":
     """The current search index, rebuilt when the master changed since this process built it."""
-    global _current
-    version = index_version()
-    current = _current
-    if current is not None and current.version == version:
-        return current
-    with _lock:
-        if _current is None or _current.version != version:
-            _current = SearchIndex.build(version)
-        return _current
+    return _search_index.get()
 
 
 def _trigram_pairs(texts: list[str]) -> tuple[dict[str, int], np.ndarray, np.ndarray, np.ndarray]:
@@ -300,3 +289,6 @@ class SearchIndex:
             owners, scores = owners[keep], scores[keep]
         ranked = sorted(zip((-scores).tolist(), owners.tolist(), strict=True))
         return [(owner, -key) for key, owner in ranked]
+
+
+_search_index: VersionedIndex[SearchIndex] = VersionedIndex(SearchIndex.build)
