@@ -190,3 +190,29 @@ def test_anonymous_requests_are_throttled_with_retry_after(api_client, settings)
 def test_authenticated_requests_are_throttled_per_user(auth_client, settings):
     settings.THROTTLE_RATES = {"anon": "100/min", "user": "3/min"}
     assert [auth_client.get("/api/v1/auth/me/").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+def test_signed_tokens_with_malformed_ids_are_refused_not_crashed(api_client):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    user = UserFactory()
+    for claims in ({"sid": "not-a-uuid"}, {"user_id": "12", "sid": "also-bad"}):
+        token = AccessToken.for_user(user)
+        for key, value in claims.items():
+            token[key] = value
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        response = api_client.get("/api/v1/auth/me/")
+        assert response.status_code == 401
+        assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_token_naming_someone_elses_session_does_not_authenticate(api_client):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    owner, intruder = UserFactory(), UserFactory()
+    login(api_client, owner.email)
+    owners_session = DeviceSession.objects.get(user=owner)
+    forged = AccessToken.for_user(intruder)
+    forged["sid"] = str(owners_session.id)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert api_client.get("/api/v1/auth/me/").status_code == 401
