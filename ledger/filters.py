@@ -72,6 +72,10 @@ def _strict_clean(params: Mapping[str, Any]) -> dict[str, Any] | None:
     raw = {name: params.get(name) for name in TransactionFilter.base_filters}
     if any(value is not None and not isinstance(value, str) for value in raw.values()):
         return None
+    # PostgreSQL text cannot hold NUL (a DataError, i.e. a 500): let the FilterSet's form
+    # fields refuse it with a 400, as they refuse every other invalid value.
+    if any(value and "\x00" in value for value in raw.values()):
+        return None
     cleaned: dict[str, Any] = {name: (raw[name] or "").strip() for name in _TEXT_FIELDS}
     for name in ("since", "until"):
         cleaned[name] = value = _strict_date(raw[name])

@@ -1,6 +1,7 @@
 """Transactions API (API.md, Transactions). Views are thin: parse, call one service or
 selector, serialise."""
 
+import itertools
 import json
 
 from django.db import connection
@@ -339,7 +340,10 @@ class TransactionExportApi(APIView):
         filters.pop("format", None)
         # Validate the filters now, so a bad one is a 400 and not a broken download.
         selectors.transaction_list(user=request.user, filters=filters)
-        rows = selectors.transaction_export_rows(user=request.user, filters=filters)
+        rows = iter(selectors.transaction_export_rows(user=request.user, filters=filters))
+        # Run the query before the response starts: an error mid-stream leaves a client waiting
+        # on a download that never ends, while one raised here is an ordinary error response.
+        rows = itertools.chain(list(itertools.islice(rows, 1)), rows)
         writer = {"csv": export.stream_csv, "json": export.stream_json, "xlsx": export.stream_xlsx}[export_format]
         response = StreamingHttpResponse(writer(rows), content_type=export.FORMATS[export_format])
         response["Content-Disposition"] = f'attachment; filename="{export.export_filename(export_format)}"'

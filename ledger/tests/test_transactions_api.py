@@ -423,3 +423,17 @@ def test_duplicates_groups_likely_duplicates_and_says_why(auth_client, user):
 
 def test_duplicates_refuses_bad_filters(auth_client):
     assert auth_client.get(f"{URL}duplicates/", {"since": "x"}).status_code == 400
+
+
+@pytest.mark.parametrize("field, value", [("merchant", "%00x"), ("category", "a%00"), ("q", "a%00b")])
+def test_nul_bytes_in_filters_are_a_400_not_a_database_error(auth_client, field, value):
+    # PostgreSQL refuses NUL in text parameters; a filter carrying one must never reach it.
+    response = auth_client.get(f"/api/v1/transactions/?{field}={value}")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_an_export_with_a_nul_filter_is_refused_before_streaming(auth_client):
+    response = auth_client.get("/api/v1/transactions/export/?format=csv&merchant=%00")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
