@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts.models import DeviceSession, User
+from core.sql import model_loader, prepared_cursor
 
 
 def session_list(*, user: User) -> QuerySet[DeviceSession]:
@@ -20,8 +21,9 @@ def user_get_active(*, user_id: str) -> User | None:
 def user_get_for_access_token(*, user_id: str | None, session_id: str | None) -> User | None:
     """The active user an access token names, provided its device session is still open.
 
-    Runs on every authenticated request, so it is one prepared-once statement: building the
-    same join through the ORM cost ~0.8 ms of CPU per request."""
+    Runs on every authenticated request, so it is one hand-written statement that PostgreSQL
+    prepares once per connection (core.sql): building the same join through the ORM cost
+    ~0.8 ms of CPU per request, a RawQuerySet ~0.3 ms, planning it ~0.1 ms."""
     if not user_id:
         return None
     if not session_id:
@@ -30,19 +32,25 @@ def user_get_for_access_token(*, user_id: str | None, session_id: str | None) ->
         user_key, session_key = uuid.UUID(str(user_id)), uuid.UUID(str(session_id))
     except ValueError:
         return None
-    prepare = User._meta.pk.get_db_prep_value
-    params = [prepare(user_key, connection), True, DeviceSession._meta.pk.get_db_prep_value(session_key, connection)]
-    users = list(User.objects.raw(_token_user_sql(), params))
-    return users[0] if users else None
+    sql, load = _token_user_sql()
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, [_db_uuid(user_key), True, _db_uuid(session_key)])
+        row = cursor.fetchone()
+    return None if row is None else load(row)
+
+
+def _db_uuid(value: uuid.UUID):
+    return User._meta.pk.get_db_prep_value(value, connection)
 
 
 @cache
-def _token_user_sql() -> str:
+def _token_user_sql():
     quote = connection.ops.quote_name
-    columns = ", ".join(f"u.{quote(field.column)}" for field in User._meta.concrete_fields)
-    return (
-        f"SELECT {columns} FROM {quote(User._meta.db_table)} u "  # noqa: S608  (names from model meta)
+    columns, load = model_loader(User, connection)
+    sql = (
+        f"SELECT {', '.join(f'u.{column}' for column in columns)} FROM {quote(User._meta.db_table)} u "  # noqa: S608
         f"JOIN {quote(DeviceSession._meta.db_table)} s ON s.{quote('user_id')} = u.{quote('id')} "
         f"WHERE u.{quote('id')} = %s AND u.{quote('is_active')} = %s "
         f"AND s.{quote('id')} = %s AND s.{quote('revoked_at')} IS NULL"
     )
+    return sql, load

@@ -216,3 +216,51 @@ def test_a_token_naming_someone_elses_session_does_not_authenticate(api_client):
     forged["sid"] = str(owners_session.id)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
     assert api_client.get("/api/v1/auth/me/").status_code == 401
+
+
+def test_a_verified_token_is_refused_once_it_expires(api_client, monkeypatch):
+    from accounts import authentication
+
+    UserFactory(email="grace@example.com")
+    token = login(api_client, "grace@example.com").json()["access_token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get("/api/v1/auth/me/").status_code == 200
+    assert token.encode() in authentication._verified_tokens
+    expires = authentication._verified_tokens[token.encode()].payload["exp"]
+    monkeypatch.setattr(authentication.time, "time", lambda: expires + 1)
+    # Verifying again (PyJWT, simplejwt) reads the clock its own way: move those clocks too.
+    import jwt.api_jwt
+    import rest_framework_simplejwt.tokens
+
+    later = _FrozenDatetime.at(expires + 120)
+    monkeypatch.setattr(jwt.api_jwt, "datetime", later)
+    monkeypatch.setattr(rest_framework_simplejwt.tokens, "aware_utcnow", lambda: later.now())
+    response = api_client.get("/api/v1/auth/me/")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_forged_token_is_never_remembered(api_client):
+    from accounts import authentication
+
+    UserFactory(email="grace@example.com")
+    token = login(api_client, "grace@example.com").json()["access_token"]
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-2]}AA"
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {forged}")
+    assert api_client.get("/api/v1/auth/me/").status_code == 401
+    assert api_client.get("/api/v1/auth/me/").status_code == 401
+    assert forged.encode() not in authentication._verified_tokens
+
+
+class _FrozenDatetime:
+    @staticmethod
+    def at(timestamp: float):
+        import datetime as real
+
+        class Frozen(real.datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return real.datetime.fromtimestamp(timestamp, tz or real.UTC)
+
+        return Frozen

@@ -1,7 +1,7 @@
 """manage.py seed_bulk --user EMAIL --transactions 1000000
 
 Realistic data for one user, fast: a few accounts, ~60 merchants with aliases (created if
-missing), 3 years of dates, amounts shaped per category, monthly salary and rent. On
+missing), 3 years of dates in the order a ledger accrues them (monthly statements), amounts shaped per category, monthly salary and rent. On
 PostgreSQL rows go in with COPY; elsewhere with bulk_create in batches. The user is created
 if missing (password "bench-password-1").
 
@@ -117,11 +117,19 @@ class Command(BaseCommand):
         today = datetime.date.today()
         first_day = today - datetime.timedelta(days=365 * years)
         span = (today - first_day).days
-        now = timezone.now().isoformat()
+        now = timezone.now()
         fallback = categories["uncategorized"]
         salary_every = max(count // (12 * years), 1) if count >= 200 else 0
-        for index in range(count):
-            day = first_day + datetime.timedelta(days=rng.randrange(span + 1))
+        # A ledger accrues in date order: each month's statement is imported a few days after
+        # the month ends. Rows go in that order, with that import time as created_at (never in
+        # the future), so the table's physical order follows dates as a real one's does.
+        offsets = sorted(rng.randrange(span + 1) for _ in range(count))
+        for index, offset in enumerate(offsets):
+            day = first_day + datetime.timedelta(days=offset)
+            imported = datetime.datetime.combine(
+                (day.replace(day=28) + datetime.timedelta(days=4 + rng.randrange(4))), datetime.time(9), datetime.UTC
+            )
+            stamp = min(imported, now).isoformat()
             account = accounts[0] if rng.random() < 0.6 else accounts[1]
             if salary_every and index % salary_every == 0:
                 merchant_id, slug, amount = None, "salary", Decimal(rng.choice(["4200.00", "4350.00"]))
@@ -138,7 +146,7 @@ class Command(BaseCommand):
             yield (
                 uuid.UUID(int=rng.getrandbits(128), version=4), user.pk, account.pk, day, amount, "USD", descriptor,
                 merchant_id, categories.get(slug, fallback), "csv", confidence, "", "", rng.choice(NOTES), "", "",
-                False, now, now,
+                False, stamp, stamp,
             )
 
     def _write(self, rows, batch: int) -> int:
