@@ -4,13 +4,14 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-# One process per core, threads to overlap database and Redis waits. The API is CPU-bound
-# Python: cpu*2+1 processes x 4 threads only queue more requests for the same two cores,
-# which spreads latency (ledger list under 16 clients on 2 cores: p95 ~160-230 ms with
-# 5 x 4, ~90-100 ms with 2 x 4, same requests/s).
+# One process per core, two threads each to overlap a request's database and Redis waits. The
+# API is CPU-bound Python: more processes or threads only queue more requests for the same
+# cores and fight over each process's GIL, which spreads latency. Ledger list, 16 clients, 2
+# cores: 5 x 4 p95 ~160-230 ms; 2 x 4 ~390 req/s (240-450 over eight runs on a noisy host);
+# 2 x 2 ~410 req/s (390-590), the steadiest; sync workers 340-385 req/s.
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = 30
 keepalive = 5

@@ -3,7 +3,7 @@ the selectors' dicts contain; hot lists serialise from `.values()` rows directly
 
 from rest_framework import serializers
 
-from ledger.apis.fields import CurrencyField, MoneyField
+from ledger.apis.fields import CurrencyField, MoneyField, UuidListField
 from ledger.export import FORMATS
 from ledger.models import AccountKind, TransactionSource
 
@@ -93,7 +93,7 @@ class BulkFilterInput(serializers.Serializer):
 
 
 class BulkCategorizeInput(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.UUIDField(), required=False, allow_empty=False, max_length=10_000)
+    ids = UuidListField(required=False, allow_empty=False, max_length=10_000)
     filter = BulkFilterInput(required=False)
     category = serializers.SlugField(max_length=50)
 

@@ -437,3 +437,17 @@ def test_an_export_with_a_nul_filter_is_refused_before_streaming(auth_client):
     response = auth_client.get("/api/v1/transactions/export/?format=csv&merchant=%00")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("ids", "expected"),
+    [
+        ("not-a-list", {"ids": ['Expected a list of items but got type "str".']}),
+        ([], {"ids": ["This list may not be empty."]}),
+        (["00000000-0000-4000-8000-000000000000", "nope"], {"ids.1": ["Must be a valid UUID."]}),
+    ],
+)
+def test_bulk_categorise_names_each_bad_id(auth_client, ids, expected):
+    response = auth_client.post(f"{URL}bulk-categorize/", {"ids": ids, "category": "dining"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == expected
