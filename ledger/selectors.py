@@ -110,13 +110,27 @@ def transaction_filters(*, filters: Mapping[str, Any] | None) -> dict[str, Any]:
     return transaction_filters_clean(filters)
 
 
-def transaction_count(*, user, queryset: QuerySet[Transaction] | Callable[[], QuerySet[Transaction]], filters: Mapping[str, Any] | None) -> int:
+def transaction_count_key(*, user, filters: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """Where a list's cached count lives in Redis (hash key, field), for a caller that reads it
+    within another round trip (the list view, with its throttle); None without Redis."""
+    if shared_redis_client() is None:
+        return None
+    return cache.make_and_validate_key(_count_cache_key(user.pk)), _filter_signature(filters)
+
+
+def transaction_count(
+    *, user, queryset: QuerySet[Transaction] | Callable[[], QuerySet[Transaction]], filters: Mapping[str, Any] | None,
+    cached: bytes | str | int | None = None,
+) -> int:
     """COUNT(*) of a filtered list, cached per user and filter for a short while.
 
     Counting a million-row ledger costs 30-200 ms on PostgreSQL, ten times the page itself,
     and a client paging through one filter asks the same count again and again. Every ledger
     write drops the user's counts (services, and the transactions_changed receiver for
-    writers in other apps); the TTL bounds what a write racing a count can leave behind."""
+    writers in other apps); the TTL bounds what a write racing a count can leave behind.
+    `cached` is the value already read from `transaction_count_key` (None: not read, or a miss)."""
+    if cached is not None:
+        return int(cached)
     signature = _filter_signature(filters)
     key = _count_cache_key(user.pk)
     client = shared_redis_client()
