@@ -13,6 +13,11 @@ workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+# Workers touch a heartbeat file on every request; on a container's overlay filesystem that
+# write can stall a worker (gunicorn's own advice: keep it in memory). gunicorn makes its file
+# there with mkstemp, so a shared directory is safe.
+SHARED_MEMORY = "/dev/shm"  # noqa: S108
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 graceful_timeout = 30
 keepalive = 5
 # A restart costs a Django start-up (~1 s of CPU) and slow first requests: at a few hundred
