@@ -5,7 +5,7 @@ Self-contained: creates the database if missing, migrates, seeds BENCH_ROWS tran
 for bench@ledgerline.local with `seed_bulk` (COPY) unless they are there, starts gunicorn
 (docker/gunicorn.conf.py when present, else -w 4 -k gthread --threads 4) on a free loopback
 port with throttles out of the way, drives 16 concurrent clients for BENCH_SECONDS per
-scenario and prints p50/p95/requests-per-second, plus the ratio to the raw SQL time of the
+scenario (BENCH_REPEATS times) and prints p50/p95/requests-per-second, plus the ratio to the raw SQL time of the
 same queries (the floor). Then stops gunicorn.
 
 Load generator: wrk (with a Lua script for p95) when installed, else a Python thread pool
@@ -19,7 +19,8 @@ transaction that is rolled back. Also measured: COPY into ledger_transaction wit
 the full-text GIN index (rolled back), the figure behind ARCHITECTURE.md's "GIN cuts COPY ~8x".
 
 Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/ledgerline_bench), REDIS_URL,
-BENCH_ROWS (1000000), BENCH_SECONDS (15), BENCH_CONCURRENCY (16), BENCH_BULK (1; 0 skips
+BENCH_ROWS (1000000), BENCH_SECONDS (10) and BENCH_REPEATS (3: each list scenario runs that
+many times and the run with the median p95 is printed, with the spread), BENCH_CONCURRENCY (16), BENCH_BULK (1; 0 skips
 bulk-categorize), BENCH_COPY_ROWS (100000; 0 skips the COPY measurement), and gunicorn's
 GUNICORN_WORKERS / GUNICORN_THREADS (docker/gunicorn.conf.py reads them)."""
 
@@ -41,7 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 EMAIL = "bench@ledgerline.local"
 ROWS = int(os.environ.get("BENCH_ROWS", "1000000"))
-SECONDS = float(os.environ.get("BENCH_SECONDS", "15"))
+SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))
+REPEATS = max(int(os.environ.get("BENCH_REPEATS", "3")), 1)
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 RUN_BULK = os.environ.get("BENCH_BULK", "1") != "0"
 COPY_ROWS = int(os.environ.get("BENCH_COPY_ROWS", "100000"))
@@ -343,7 +345,7 @@ def main() -> None:
     token, id_sets = prepare()
     use_wrk = shutil.which("wrk") is not None
     print(f"load generator: {'wrk (Lua p95 script)' if use_wrk else 'Python http.client threads'}; "
-          f"{CONCURRENCY} concurrent clients, {SECONDS:.0f}s per scenario; {ROWS:,} rows; "
+          f"{CONCURRENCY} concurrent clients, {SECONDS:.0f}s x {REPEATS} runs per scenario; {ROWS:,} rows; "
           f"gunicorn workers={os.environ.get('GUNICORN_WORKERS', 'default')} threads={os.environ.get('GUNICORN_THREADS', 'default')}; "
           f"load average {load_average()}")
     print(f"PostgreSQL: {server_settings()}")
@@ -355,20 +357,27 @@ def main() -> None:
               f"{'p50/SQL':>8} {'CPU ms/req app+db':>18}")
         for name, params in LIST_SCENARIOS:
             path = "/api/v1/transactions/?" + urllib.parse.urlencode(params)
-            if use_wrk:
-                run_wrk(port, token, path) if SECONDS >= 2 else None  # warm-up: caches, connections
+            if use_wrk and SECONDS >= 2:
+                run_wrk(port, token, path)  # warm-up: caches, connections
+            runs = []
+            for _ in range(REPEATS):
                 cpu_before = cpu_seconds(server.pid)
-                result = run_wrk(port, token, path)
-            else:
-                cpu_before = cpu_seconds(server.pid)
-                result = run_python_clients(port, token, lambda i, r, p=path: ("GET", p, None), SECONDS, CONCURRENCY)
-            requests = result["rps"] * SECONDS
-            app_cpu, database_cpu = cpu_ms_per_request(cpu_before, cpu_seconds(server.pid), requests)
+                if use_wrk:
+                    result = run_wrk(port, token, path)
+                else:
+                    result = run_python_clients(port, token, lambda i, r, p=path: ("GET", p, None), SECONDS, CONCURRENCY)
+                result["cpu"] = cpu_ms_per_request(cpu_before, cpu_seconds(server.pid), result["rps"] * SECONDS)
+                runs.append(result)
+            # The run with the median p95 is reported; the spread of all runs follows it.
+            result = sorted(runs, key=lambda run: run["p95"])[len(runs) // 2]
+            app_cpu, database_cpu = result["cpu"]
             count_ms, page_ms = floors[name]
+            spread = (f"  [{len(runs)} runs: p95 {min(r['p95'] for r in runs):.0f}-{max(r['p95'] for r in runs):.0f} ms, "
+                      f"{min(r['rps'] for r in runs):.0f}-{max(r['rps'] for r in runs):.0f} req/s]") if len(runs) > 1 else ""
             # The count is cached (ledger.selectors.transaction_count): a request's floor is the page query.
             print(f"{name:34} {result['p50']:8.1f} {result['p95']:8.1f} {result['rps']:8.0f} {result['errors']:6d} "
                   f"{page_ms:11.2f} {f'{count_ms:.1f} (cached)':>12} {result['p50'] / page_ms:8.1f} "
-                  f"{f'{app_cpu:.2f}+{database_cpu:.2f}':>18}")
+                  f"{f'{app_cpu:.2f}+{database_cpu:.2f}':>18}{spread}")
         if RUN_BULK:
             run_bulk(port, token, id_sets)
         print("targets: list p95 < 50 ms and >= 400 req/s; bulk-categorize 10,000 rows < 1 s")
