@@ -85,7 +85,7 @@ def transaction_page_json(*, user_id, cleaned: Mapping[str, Any], offset: int, l
     if offset:
         sql += " OFFSET %s"
         params.append(offset)
-    searching = any(SEARCH_COLUMN in condition for condition in where)
+    searching = bool((cleaned.get("q") or "").strip())
     with connection.cursor() if searching else prepared_cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
