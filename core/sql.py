@@ -95,3 +95,17 @@ def skip_recent_health_check(**kwargs) -> None:
             and finished is not None and time.monotonic() - finished < grace
         ):
             connection.health_check_done = True
+
+
+def array_literal(values) -> str:
+    """A PostgreSQL array literal ('{"a","b"}') for one text parameter cast to an array type
+    (`%s::uuid[]`, `%s::text[]`). psycopg's list dumper walks the list in Python (~25 ms for
+    10,000 UUIDs here); joining the quoted elements costs ~3 ms. Every element is quoted, so
+    commas, braces, spaces and the word NULL stay data; None becomes SQL NULL."""
+    return "{" + ",".join("NULL" if value is None else _array_element(str(value)) for value in values) + "}"
+
+
+def _array_element(text: str) -> str:
+    if '"' in text or "\\" in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'

@@ -50,3 +50,15 @@ def remove_search_column(apps, schema_editor) -> None:
     schema_editor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}")
     schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN {SEARCH_COLUMN}")
     add_search_index(apps, schema_editor)
+
+
+# A version-7 UUID (RFC 9562) in SQL, for rows written many at a time: 48 bits of Unix time
+# in milliseconds, then gen_random_uuid()'s random bits, with the version nibble set from 4
+# (0100) to 7 (0111). Keys written together sort together, so a bulk INSERT touches the
+# right edge of the primary key, not one random leaf page per row. PostgreSQL 17 has uuidv7()
+# built in; 15 does not.
+TIME_ORDERED_UUID_SQL = (
+    "encode(set_bit(set_bit(overlay(uuid_send(gen_random_uuid()) placing "
+    "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), "
+    "52, 1), 53, 1), 'hex')::uuid"
+)

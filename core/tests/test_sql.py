@@ -145,3 +145,30 @@ def test_a_connection_with_errors_is_health_checked(probe, settings, monkeypatch
     monkeypatch.setattr(probe.target, "errors_occurred", False)
     probe.target.cursor().close()
     assert probe.calls == 1
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["plain", "", "NULL", "null", "a,b", "{braces}", 'say "hi"', "back\\slash", "trailing\\", " spaced ", "café ☕"],
+        [None, "after a null"],
+        [],
+    ],
+)
+def test_an_array_literal_reaches_the_database_as_exactly_those_values(values):
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT %s::text[]", [sql.array_literal(values)])
+            assert cursor.fetchone()[0] == values
+        else:  # the literal is PostgreSQL syntax; elsewhere check its text
+            assert sql.array_literal(["a", None]) == '{"a",NULL}'
+
+
+@pytest.mark.postgres
+def test_an_array_literal_of_uuids_casts_to_uuid_array():
+    import uuid
+
+    ids = [uuid.uuid4() for _ in range(3)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::uuid[]", [sql.array_literal(ids)])
+        assert cursor.fetchone()[0] == ids

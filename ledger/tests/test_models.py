@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from core.categories import system_category_slugs
 from ledger.models import Category
@@ -45,3 +45,17 @@ def test_amounts_keep_their_cents_exactly():
 def test_an_account_last4_must_be_four_digits():
     with pytest.raises(IntegrityError), transaction.atomic():
         AccountFactory(last4="12a4")
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("column", "index"), [("category_id", "txn_category_user_date_order"), ("account_id", "txn_account_user_date")]
+)
+def test_a_foreign_key_lookup_is_served_by_the_composite_index_that_leads_with_it(column, index):
+    """Deleting a category or an account makes PostgreSQL look for rows that still use it;
+    without an index leading with that column it would read the whole table."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN SELECT 1 FROM ledger_transaction WHERE {column} = gen_random_uuid()")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan

@@ -6,6 +6,7 @@ from django.db.models import Sum
 
 from ledger.models import Transaction, UserCorrection
 from ledger.tests.factories import AccountFactory, CategoryFactory, TransactionFactory, system_category
+from merchants.services import normalise_descriptor
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/transactions/"
@@ -365,6 +366,40 @@ def test_bulk_categorise_by_ids_records_one_correction_per_changed_row(auth_clie
     assert set(Transaction.objects.values_list("category__slug", flat=True)) == {"dining"}
     assert UserCorrection.objects.count() == 3
     assert Transaction.objects.get(pk=rows[0].pk).confidence["method"] == "user"
+
+
+def test_bulk_categorise_records_what_each_row_had_and_learns_it(auth_client, user, other_user):
+    groceries, shopping = system_category("groceries"), system_category("shopping")
+    first = TransactionFactory(user=user, category=groceries, merchant_raw="ZEBRA BEANS 1234 SEATTLE WA")
+    second = TransactionFactory(user=user, category=shopping, merchant_raw='Quote "and" back\\slash, comma')
+    response = auth_client.post(
+        f"{URL}bulk-categorize/", {"ids": [str(first.pk), str(second.pk)], "category": "coffee"}
+    )
+    assert response.json() == {"updated": 2}
+    corrections = {row.transaction_id: row for row in UserCorrection.objects.all()}
+    assert set(corrections) == {first.pk, second.pk}
+    assert corrections[first.pk].old_category == groceries and corrections[second.pk].old_category == shopping
+    assert {row.new_category.slug for row in corrections.values()} == {"coffee"}
+    assert {row.user_id for row in corrections.values()} == {user.pk}
+    assert {row.reason for row in corrections.values()} == {"bulk"}
+    assert corrections[first.pk].descriptor == normalise_descriptor(first.merchant_raw)
+    assert corrections[second.pk].descriptor == normalise_descriptor(second.merchant_raw)
+    # Learned at once: a new row with the same descriptor is coffee; another user's is not.
+    created = auth_client.post(URL, {"date": "2024-05-01", "amount": "-3.00", "merchant_raw": second.merchant_raw})
+    assert created.json()["category"] == "coffee"
+
+
+@pytest.mark.postgres
+def test_bulk_corrections_get_time_ordered_ids(auth_client, user):
+    rows = TransactionFactory.create_batch(5, user=user)
+    auth_client.post(f"{URL}bulk-categorize/", {"ids": [str(row.pk) for row in rows], "category": "travel"})
+    ids = list(UserCorrection.objects.values_list("id", flat=True))
+    assert len(ids) == 5
+    assert {value.version for value in ids} == {7}
+    # The first 48 bits are the write's Unix time in milliseconds.
+    written = {int(value.hex[:12], 16) for value in ids}
+    now = int(datetime.datetime.now(datetime.UTC).timestamp() * 1000)
+    assert all(now - 60_000 < value <= now for value in written)
 
 
 def test_bulk_categorise_is_atomic_an_unknown_id_changes_nothing(auth_client, user):
