@@ -249,6 +249,26 @@ def server_settings() -> str:
     return " ".join(values)
 
 
+def host_speed() -> str:
+    """Fixed CPU work timed in this process and in PostgreSQL (best of 5), so figures from two
+    machines can be compared: the API is CPU-bound, and one 2-core host has run the same
+    build at 2.4x the CPU time per request of another."""
+    from django.db import connection
+
+    python_ms = min(_timed(lambda: sum(range(1_000_000))) for _ in range(5))
+    with connection.cursor() as cursor:
+        database_ms = min(
+            _timed(lambda: cursor.execute("SELECT sum(i) FROM generate_series(1, 1000000) AS i")) for _ in range(5)
+        )
+    return f"Python sum(range(1e6)) {python_ms:.1f} ms; PostgreSQL sum over generate_series(1e6) {database_ms:.1f} ms"
+
+
+def _timed(work) -> float:
+    started = time.perf_counter()
+    work()
+    return (time.perf_counter() - started) * 1000
+
+
 def load_average() -> str:
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
@@ -349,6 +369,7 @@ def main() -> None:
           f"gunicorn workers={os.environ.get('GUNICORN_WORKERS', 'default')} threads={os.environ.get('GUNICORN_THREADS', 'default')}; "
           f"load average {load_average()}")
     print(f"PostgreSQL: {server_settings()}")
+    print(f"host speed: {host_speed()}")
     floors = {name: raw_sql_ms(params) for name, params in LIST_SCENARIOS}
     port = free_port()
     server = start_gunicorn(port)
