@@ -62,3 +62,29 @@ TIME_ORDERED_UUID_SQL = (
     "substring(int8send((extract(epoch FROM clock_timestamp()) * 1000)::bigint) FROM 3) FROM 1 FOR 6), "
     "52, 1), 53, 1), 'hex')::uuid"
 )
+
+
+# Migration 0009: transactions are rewritten after they are written (categorised, corrected,
+# soft-deleted), and category_id is indexed, so those updates are never HOT: each writes a new
+# row version. With pages packed full (fillfactor 100) that version lands on another page and
+# both pages are dirtied (and, after a checkpoint, both written whole to the WAL); with 10%
+# kept free it usually stays on its own page. Measured on bulk-categorise of 10,000 rows
+# right after a checkpoint: the UPDATE 888-1029 ms -> 792-843 ms. Costs ~10% more heap.
+TRANSACTION_FILLFACTOR = 90
+
+
+def set_transaction_fillfactor(apps, schema_editor) -> None:
+    _fillfactor(apps, schema_editor, TRANSACTION_FILLFACTOR)
+
+
+def reset_transaction_fillfactor(apps, schema_editor) -> None:
+    _fillfactor(apps, schema_editor, 100)
+
+
+def _fillfactor(apps, schema_editor, value: int) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    table = apps.get_model("ledger", "Transaction")._meta.db_table
+    # Applies to pages written from now on; existing pages gain the space as rows are updated
+    # and vacuumed (no table rewrite, no long lock).
+    schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(value)})")

@@ -59,3 +59,10 @@ def test_a_foreign_key_lookup_is_served_by_the_composite_index_that_leads_with_i
         cursor.execute(f"EXPLAIN SELECT 1 FROM ledger_transaction WHERE {column} = gen_random_uuid()")
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert index in plan
+
+
+@pytest.mark.postgres
+def test_the_transactions_table_keeps_room_on_each_page_for_updated_rows():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'ledger_transaction'")
+        assert cursor.fetchone()[0] == ["fillfactor=90"]
