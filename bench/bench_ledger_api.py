@@ -133,9 +133,13 @@ def raw_sql_ms(params: dict) -> tuple[float, float]:
 
     user = User.objects.get(email=EMAIL)
     with CaptureQueriesContext(connection) as captured:
-        selectors.transaction_list(user=user, filters=params).count()
-        transaction_page_json(user_id=user.pk, cleaned=selectors.transaction_filters(filters=params), offset=0, limit=50)
-    return tuple(median_ms(query["sql"]) for query in captured.captured_queries)
+        total = selectors.transaction_list(user=user, filters=params).count()
+        # As a request with its count cached sends it (a full-text page may read the window first).
+        transaction_page_json(
+            user_id=user.pk, cleaned=selectors.transaction_filters(filters=params), offset=0, limit=50, match_count=total
+        )
+    count_ms, *page_ms = (median_ms(query["sql"]) for query in captured.captured_queries)
+    return count_ms, sum(page_ms)
 
 
 def median_ms(sql: str, params=None, runs: int = 7, rollback: bool = False) -> float:

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 
 from core.sql import prepared_cursor
-from ledger.db import SEARCH_COLUMN
+from ledger.db import SEARCH_COLUMN, SEARCH_HEAD_COLUMN
 from ledger.filters import DEFAULT_ORDERING, ORDERING_FIELDS
 from ledger.models import SEARCH_CONFIG, Category, Transaction
 from merchants.models import Merchant
@@ -71,15 +71,24 @@ CATEGORY_ID = (
 ORDER_COLUMNS = {field: f"t.{field}" for field in (*ORDERING_FIELDS, "id")}
 
 
-def transaction_page_json(*, user_id, cleaned: Mapping[str, Any], offset: int, limit: int) -> list[str]:
+def transaction_page_json(
+    *, user_id, cleaned: Mapping[str, Any], offset: int, limit: int, match_count: int | None = None
+) -> list[str]:
     """One page of the user's live transactions matching cleaned filters, as JSON texts.
+    `match_count` is the filter's total when the caller has it without a query: only then
+    may a full-text page try the covering index first (it may take a second statement).
 
     Prepared once per connection (core.sql) and, for PostgreSQL to settle on one generic plan
     instead of planning every execution (~0.3 ms), LIMIT is written into the text (a
     parameter there is costed as 10% of the rows, which makes the generic plan look worse
-    than any custom one) and OFFSET only appears past the first page. A full-text page is
-    planned on every run instead: how rare the searched word is decides between walking the
-    date index and reading the GIN index, and a generic plan cannot know it."""
+    than any custom one) and OFFSET only appears past the first page. A full-text page first
+    tries the newest rows through the covering date index (prepared; see SEARCH_WINDOW_ROWS);
+    otherwise it is planned on every run: how rare the searched word is decides between
+    walking the date index and reading the GIN index, and a generic plan cannot know it."""
+    if _searches_recent_rows(cleaned, offset=offset, limit=limit, match_count=match_count):
+        rows = _search_window_page(user_id=user_id, cleaned=cleaned, offset=offset, limit=limit)
+        if len(rows) == limit:
+            return rows
     where, params = _where(user_id, cleaned)
     sql = f"SELECT {ROW_JSON}{PAGE_FROM}{' AND '.join(where)} ORDER BY {_order(cleaned)} LIMIT {int(limit):d}"
     if offset:
@@ -89,6 +98,68 @@ def transaction_page_json(*, user_id, cleaned: Mapping[str, Any], offset: int, l
     with connection.cursor() if searching else prepared_cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
+
+
+# A full-text page first reads the newest SEARCH_WINDOW_ROWS rows from the date index, which
+# carries each short row's stripped document (ledger.db, migration 0010): no table page is read
+# until a row matches, and the statement, whose plan does not depend on the word, is prepared
+# once per connection. When the window holds a whole page, those are exactly the page's rows
+# (every match inside it comes before every match outside it); when it does not, the word is
+# rare here and the planned query below answers from the GIN index. A word known to match few
+# rows (the cached count) goes there directly, and so do pages whose count is not cached, deep
+# pages and other filters.
+SEARCH_WINDOW_ROWS = 10_000
+SEARCH_WINDOW_LAST_ROW = 500
+SEARCH_FEW_MATCHES = 2_000
+WINDOW_FILTERS = frozenset({"q", "since", "until", "ordering"})
+# Table names come from model metadata; every value is a bound parameter. The tsquery is
+# built once per execution (an InitPlan), not once per row as a parameter of a generic plan.
+SEARCH_WINDOW_SELECT = f"""WITH search AS MATERIALIZED (SELECT to_tsquery('{SEARCH_CONFIG}'::regconfig, %s) AS query)
+SELECT {ROW_JSON}
+FROM (
+    SELECT s.id, s.date, s.created_at, s.{SEARCH_HEAD_COLUMN} AS head FROM {TRANSACTIONS} s
+    WHERE s.user_id = %s AND NOT s.is_deleted"""  # noqa: S608
+SEARCH_WINDOW_ORDER = """
+    ORDER BY s.date DESC, s.created_at DESC, s.id DESC LIMIT """
+SEARCH_WINDOW_REST = f"""
+) w
+JOIN {TRANSACTIONS} t ON t.id = w.id
+JOIN {CATEGORIES} c ON c.id = t.category_id
+LEFT JOIN {MERCHANTS} m ON m.id = t.merchant_id
+WHERE (w.head @@ (SELECT query FROM search) OR w.head IS NULL)
+  AND (w.head @@ (SELECT query FROM search) OR t.{SEARCH_COLUMN} @@ (SELECT query FROM search))
+ORDER BY w.date DESC, w.created_at DESC, w.id DESC LIMIT """  # noqa: S608
+
+
+def _searches_recent_rows(cleaned: Mapping[str, Any], *, offset: int, limit: int, match_count: int | None) -> bool:
+    if not _search_query(cleaned) or offset + limit > SEARCH_WINDOW_LAST_ROW:
+        return False
+    if match_count is None or match_count <= SEARCH_FEW_MATCHES:
+        return False
+    if any(value not in (None, "", []) for name, value in cleaned.items() if name not in WINDOW_FILTERS):
+        return False
+    ordering = [part for part in cleaned.get("ordering") or () if part]
+    return not ordering or tuple(ordering) == DEFAULT_ORDERING
+
+
+def _search_window_page(*, user_id, cleaned: Mapping[str, Any], offset: int, limit: int) -> list[str]:
+    dates, params = "", [_search_query(cleaned), user_id]
+    for name, condition in (("since", " AND s.date >= %s"), ("until", " AND s.date <= %s")):
+        if cleaned.get(name) is not None:
+            dates += condition
+            params.append(cleaned[name])
+    sql = f"{SEARCH_WINDOW_SELECT}{dates}{SEARCH_WINDOW_ORDER}{SEARCH_WINDOW_ROWS:d}{SEARCH_WINDOW_REST}{int(limit):d}"
+    if offset:
+        sql += " OFFSET %s"
+        params.append(offset)
+    with prepared_cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _search_query(cleaned: Mapping[str, Any]) -> str:
+    """The tsquery text for `q`: every word as a prefix, all required; "" when there is none."""
+    return " & ".join(f"{word}:*" for word in re.findall(r"\w+", (cleaned.get("q") or "").strip()))
 
 
 def _where(user_id, cleaned: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
@@ -111,11 +182,11 @@ def _where(user_id, cleaned: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     if cleaned.get("merchant"):
         _merchant(cleaned["merchant"], where, params)
     if (cleaned.get("q") or "").strip():
-        words = re.findall(r"\w+", cleaned["q"].strip())
-        if words:
+        query = _search_query(cleaned)
+        if query:
             # The stored document with the GIN index on it (ledger.db, migration 0007).
             where.append(f"t.{SEARCH_COLUMN} @@ to_tsquery('{SEARCH_CONFIG}'::regconfig, %s)")
-            params.append(" & ".join(f"{word}:*" for word in words))
+            params.append(query)
         else:
             where.append("FALSE")
     return where, params
