@@ -14,7 +14,7 @@ Load generator: wrk (with a Lua script for p95) when installed, else a Python th
 
 The floor: the list's page query is the SQL the PostgreSQL path sends (ledger.json_pages,
 the database builds the JSON); its count is cached, so a request's floor is the page query
-(the count is printed too). Bulk-categorize's floor is its one UPDATE statement, run in a
+(the count is printed too). Bulk-categorize's floor is its scope SELECT and UPDATE, run in a
 transaction that is rolled back. Also measured: COPY into ledger_transaction with and without
 the full-text GIN index (rolled back), the figure behind ARCHITECTURE.md's "GIN cuts COPY ~8x".
 
@@ -157,20 +157,35 @@ def median_ms(sql: str, params=None, runs: int = 7, rollback: bool = False) -> f
 
 
 def bulk_sql_ms(ids: list[str]) -> float:
-    """The bulk-categorize statement alone (ledger.services), rolled back: its floor."""
+    """The bulk-categorize statements alone (ledger.services: the scope, then the UPDATE),
+    rolled back: its floor. Median of 3."""
     import json as json_module
 
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from accounts.models import User
+    from core.sql import array_literal
     from ledger import services
     from ledger.models import Category
 
     user = User.objects.get(email=EMAIL)
     category = Category.objects.get(user__isnull=True, slug="travel")
-    sql = services.BULK_SCOPE_SQL + "t.id = ANY(%s::uuid[])" + services.BULK_UPDATE_SQL
-    params = [user.pk, ids, category.pk, json_module.dumps(services.USER_CONFIDENCE), timezone.now(), category.pk]
-    return median_ms(sql, params, runs=3, rollback=True)
+    samples = []
+    for _ in range(3):
+        with transaction.atomic(), connection.cursor() as cursor:
+            started = time.perf_counter()
+            cursor.execute(services.BULK_SCOPE_SQL + "t.id = ANY(%s::uuid[])", [user.pk, array_literal(ids)])
+            moving = [row for row in cursor.fetchall() if row[2] != str(category.pk)]
+            cursor.execute(
+                services.BULK_UPDATE_SQL,
+                [category.pk, json_module.dumps(services.USER_CONFIDENCE), timezone.now(),
+                 array_literal(row[0] for row in moving), array_literal(row[2] for row in moving)],
+            )
+            cursor.fetchall()
+            samples.append((time.perf_counter() - started) * 1000)
+            transaction.set_rollback(True)
+    return statistics.median(samples)
 
 
 def copy_rates(rows: int) -> tuple[float, float]:

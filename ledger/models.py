@@ -213,6 +213,8 @@ class Transaction(models.Model):
         # Plus, on PostgreSQL only, a stored generated column `search_document` (the
         # transaction_search_vector() document) with a GIN index (migrations 0003, 0007): it
         # lives outside the model state because SQLite rebuilds tables from that state.
+        # On PostgreSQL txn_user_date_order also INCLUDEs is_deleted and `search_head`
+        # (migration 0010, ledger.db): a full-text page walks it without reading the table.
         # The list's order is (-date, -created_at, -id): with the tie-breakers in the index a
         # page of 50 reads 50 index entries; with (user, date) alone PostgreSQL reads and
         # sorts every row of the newest day (~900 at a million rows) for each page.
