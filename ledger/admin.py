@@ -24,18 +24,23 @@ class TransactionAdmin(admin.ModelAdmin):
 @admin.register(UserCorrection)
 class UserCorrectionAdmin(admin.ModelAdmin):
     list_display = ("created_at", "user", "descriptor", "old_category", "new_category", "reason")
-    list_filter = ("new_category", ("user", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("descriptor", "reason", "user__email")
-    list_select_related = ("user", "old_category", "new_category")
+    list_filter = ("new_category", ("transaction__user", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("descriptor", "reason", "transaction__user__email")
+    list_select_related = ("transaction__user", "old_category", "new_category")
     readonly_fields = ("id", "user", "transaction", "old_category", "new_category", "reason", "descriptor", "created_at")
     actions = ["apply_to_matching"]
 
     def has_add_permission(self, request):
         return False
 
+    @admin.display(description="user", ordering="transaction__user__email")
+    def user(self, correction):
+        return correction.transaction.user
+
     @admin.action(description="Apply to all of that user's transactions with the same descriptor")
     def apply_to_matching(self, request, queryset):
-        total = sum(corrections_apply_to_matching(correction=correction) for correction in queryset.select_related("user", "new_category"))
+        corrections = queryset.select_related("transaction__user", "new_category")
+        total = sum(corrections_apply_to_matching(correction=correction) for correction in corrections)
         self.message_user(request, f"{total} transaction(s) recategorised.", messages.SUCCESS)
 
 

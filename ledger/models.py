@@ -234,10 +234,13 @@ class Transaction(models.Model):
 
 class UserCorrection(models.Model):
     """An audit row: the user moved a transaction from one category to another. The
-    categoriser learns from it through CategoryRule, written by the same service."""
+    categoriser learns from it through CategoryRule, written by the same service.
+
+    Whose correction it is follows from the transaction: no user column of its own, so it
+    cannot disagree with the transaction's, and bulk-categorise writes one foreign-key check
+    and one index entry fewer per row."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="category_corrections")
     transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="corrections")
     old_category = models.ForeignKey(
         Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

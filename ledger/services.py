@@ -216,7 +216,7 @@ def transaction_correct(*, user, transaction_id, new_category: str, reason: str 
 def _record_correction(*, user, row: Transaction, new_category: Category, reason: str) -> None:
     descriptor = normalise_descriptor(row.merchant_raw)
     UserCorrection.objects.create(
-        user=user, transaction=row, old_category_id=row.category_id, new_category=new_category,
+        transaction=row, old_category_id=row.category_id, new_category=new_category,
         reason=reason[:255], descriptor=descriptor[:255],
     )
     _learn(user=user, keyed_rows=[(descriptor, row.merchant_id)], category=new_category)
@@ -356,8 +356,8 @@ def _normalised(texts: Iterable[str]) -> dict[str, str]:
 # Constant text (the id expression is ledger.db's); every value is a parameter.
 CORRECTIONS_INSERT_SQL = (
     "INSERT INTO ledger_usercorrection "  # noqa: S608
-    "(id, user_id, transaction_id, old_category_id, new_category_id, reason, descriptor, created_at) "
-    f"SELECT {TIME_ORDERED_UUID_SQL}, %s, changed.transaction_id, changed.old_category_id, %s, %s, changed.descriptor, %s "
+    "(id, transaction_id, old_category_id, new_category_id, reason, descriptor, created_at) "
+    f"SELECT {TIME_ORDERED_UUID_SQL}, changed.transaction_id, changed.old_category_id, %s, %s, changed.descriptor, %s "
     "FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS changed (transaction_id, old_category_id, descriptor)"
 )
 
@@ -373,7 +373,7 @@ def _record_corrections(*, user, target: Category, corrections: list[tuple], rea
             cursor.execute(
                 CORRECTIONS_INSERT_SQL,
                 [
-                    user.pk, target.pk, reason, now,
+                    target.pk, reason, now,
                     array_literal(transaction_ids), array_literal(old_category_ids), array_literal(descriptors),
                 ],
             )
@@ -381,7 +381,7 @@ def _record_corrections(*, user, target: Category, corrections: list[tuple], rea
     UserCorrection.objects.bulk_create(
         [
             UserCorrection(
-                user=user, transaction_id=transaction_id, old_category_id=old_category_id, new_category=target,
+                transaction_id=transaction_id, old_category_id=old_category_id, new_category=target,
                 reason=reason, descriptor=descriptor, created_at=now,
             )
             for transaction_id, old_category_id, descriptor in corrections
@@ -425,7 +425,7 @@ def _bulk_scope(*, user, ids: Sequence | None, filters: Mapping[str, Any] | None
 def corrections_apply_to_matching(*, correction: UserCorrection) -> int:
     """Admin action: apply a correction to every live transaction of that user with the same
     normalised descriptor that is not in the new category yet."""
-    user = correction.user
+    user = correction.transaction.user
     candidates = selectors.transaction_live(user=user).exclude(category=correction.new_category_id)
     matching_ids = [
         pk

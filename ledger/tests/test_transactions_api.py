@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from ledger import services
 from ledger.models import Transaction, UserCorrection
 from ledger.tests.factories import AccountFactory, CategoryFactory, TransactionFactory, system_category
 from merchants.services import normalise_descriptor
@@ -331,7 +332,7 @@ def test_a_correction_is_recorded_and_learned_at_once(auth_client, user, starbuc
     assert response.status_code == 200
     assert response.json() == {"message": "Corrected", "old_category": "coffee", "new_category": "dining"}
     correction = UserCorrection.objects.get()
-    assert (correction.reason, correction.user_id) == ("lunch", user.pk)
+    assert (correction.reason, correction.transaction.user_id) == ("lunch", user.pk)
     later = auth_client.post(URL, {"date": "2024-03-02", "amount": "-5.10", "merchant_raw": "ZEBRA BEANS 1234"}).json()
     assert later["category"] == "dining"
     assert later["confidence"]["method"] == "rule"
@@ -380,7 +381,7 @@ def test_bulk_categorise_records_what_each_row_had_and_learns_it(auth_client, us
     assert set(corrections) == {first.pk, second.pk}
     assert corrections[first.pk].old_category == groceries and corrections[second.pk].old_category == shopping
     assert {row.new_category.slug for row in corrections.values()} == {"coffee"}
-    assert {row.user_id for row in corrections.values()} == {user.pk}
+    assert {row.transaction.user_id for row in corrections.values()} == {user.pk}
     assert {row.reason for row in corrections.values()} == {"bulk"}
     assert corrections[first.pk].descriptor == normalise_descriptor(first.merchant_raw)
     assert corrections[second.pk].descriptor == normalise_descriptor(second.merchant_raw)
@@ -400,6 +401,24 @@ def test_bulk_corrections_get_time_ordered_ids(auth_client, user):
     written = {int(value.hex[:12], 16) for value in ids}
     now = int(datetime.datetime.now(datetime.UTC).timestamp() * 1000)
     assert all(now - 60_000 < value <= now for value in written)
+
+
+@pytest.mark.postgres
+def test_a_row_changed_between_the_scope_and_the_update_is_left_to_that_writer(auth_client, user, monkeypatch):
+    rows = TransactionFactory.create_batch(3, user=user)
+    changed_meanwhile = rows[1]
+    submit = services._DESCRIPTOR_WORKER.submit
+
+    def another_writer_first(*args):
+        # After the scope was read, before the UPDATE: the row gets a new version elsewhere.
+        Transaction.objects.filter(pk=changed_meanwhile.pk).update(category=system_category("health"))
+        return submit(*args)
+
+    monkeypatch.setattr(services._DESCRIPTOR_WORKER, "submit", another_writer_first)
+    response = auth_client.post(f"{URL}bulk-categorize/", {"ids": [str(row.pk) for row in rows], "category": "travel"})
+    assert response.json() == {"updated": 2}
+    assert Transaction.objects.get(pk=changed_meanwhile.pk).category.slug == "health"
+    assert set(UserCorrection.objects.values_list("transaction_id", flat=True)) == {rows[0].pk, rows[2].pk}
 
 
 def test_bulk_categorise_is_atomic_an_unknown_id_changes_nothing(auth_client, user):
