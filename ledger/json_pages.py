@@ -35,16 +35,16 @@ def _utc_text(column: str) -> str:
     return f"replace(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
 
 
-ROW_JSON = f"""json_build_object(
+def _row_json(*, merchant: str, category: str) -> str:
+    return f"""json_build_object(
     'id', t.id,
     'account', t.account_id,
     'date', t.date,
     'amount', t.amount::text,
     'currency', t.currency,
     'merchant_raw', t.merchant_raw,
-    'merchant', CASE WHEN t.merchant_id IS NULL THEN NULL
-        ELSE json_build_object('id', t.merchant_id, 'canonical_name', m.canonical_name, 'category', m.category) END,
-    'category', c.slug,
+    'merchant', CASE WHEN t.merchant_id IS NULL THEN NULL ELSE {merchant} END,
+    'category', {category},
     'confidence', CASE WHEN t.confidence IS NULL
         OR t.confidence IN ('null'::jsonb, 'false'::jsonb, '0'::jsonb, '""'::jsonb, '[]'::jsonb)
         THEN '{{}}'::jsonb ELSE t.confidence END,
@@ -56,6 +56,17 @@ ROW_JSON = f"""json_build_object(
     'created_at', {_utc_text("t.created_at")},
     'updated_at', {_utc_text("t.updated_at")}
 )::text"""
+
+
+MERCHANT_JSON = "json_build_object('id', m.id, 'canonical_name', m.canonical_name, 'category', m.category)"
+# Over the joins of PAGE_FROM.
+ROW_JSON = _row_json(merchant=MERCHANT_JSON, category="c.slug")
+# Over a page that is already cut: one primary-key lookup per row, whatever the planner
+# expects of the page's size (a generic plan expecting one row scanned the merchants for each).
+PAGE_ROW_JSON = _row_json(
+    merchant=f"(SELECT {MERCHANT_JSON} FROM {MERCHANTS} m WHERE m.id = t.merchant_id)",  # noqa: S608
+    category=f"(SELECT c.slug FROM {CATEGORIES} c WHERE c.id = t.category_id)",  # noqa: S608
+)
 
 PAGE_FROM = f"""
 FROM {TRANSACTIONS} t
@@ -114,21 +125,33 @@ SEARCH_FEW_MATCHES = 2_000
 WINDOW_FILTERS = frozenset({"q", "since", "until", "ordering"})
 # Table names come from model metadata; every value is a bound parameter. The tsquery is
 # built once per execution (an InitPlan), not once per row as a parameter of a generic plan.
+# The page is cut (ORDER BY ... LIMIT) in a subquery of the window and the row only, and the
+# output's category and merchant are looked up after it, so PostgreSQL cannot put a join in
+# front of the ordered walk (the generic plan expects a handful of matches: it did, and then
+# sorted the whole window).
+PAGE_COLUMNS = ", ".join(
+    f"t.{column}" for column in (
+        "id", "account_id", "date", "amount", "currency", "merchant_raw", "merchant_id", "category_id", "confidence",
+        "source", "note", "anomaly_score", "is_deleted", "import_batch_id", "created_at", "updated_at",
+    )
+)
 SEARCH_WINDOW_SELECT = f"""WITH search AS MATERIALIZED (SELECT to_tsquery('{SEARCH_CONFIG}'::regconfig, %s) AS query)
-SELECT {ROW_JSON}
+SELECT {PAGE_ROW_JSON}
 FROM (
-    SELECT s.id, s.date, s.created_at, s.{SEARCH_HEAD_COLUMN} AS head FROM {TRANSACTIONS} s
-    WHERE s.user_id = %s AND NOT s.is_deleted"""  # noqa: S608
+    SELECT {PAGE_COLUMNS} FROM (
+        SELECT s.id, s.date, s.created_at, s.{SEARCH_HEAD_COLUMN} AS head FROM {TRANSACTIONS} s
+        WHERE s.user_id = %s AND NOT s.is_deleted"""  # noqa: S608
 SEARCH_WINDOW_ORDER = """
-    ORDER BY s.date DESC, s.created_at DESC, s.id DESC LIMIT """
-SEARCH_WINDOW_REST = f"""
-) w
-JOIN {TRANSACTIONS} t ON t.id = w.id
-JOIN {CATEGORIES} c ON c.id = t.category_id
-LEFT JOIN {MERCHANTS} m ON m.id = t.merchant_id
-WHERE (w.head @@ (SELECT query FROM search) OR w.head IS NULL)
-  AND (w.head @@ (SELECT query FROM search) OR t.{SEARCH_COLUMN} @@ (SELECT query FROM search))
-ORDER BY w.date DESC, w.created_at DESC, w.id DESC LIMIT """  # noqa: S608
+        ORDER BY s.date DESC, s.created_at DESC, s.id DESC LIMIT """
+SEARCH_WINDOW_MATCH = f"""
+    ) w
+    JOIN {TRANSACTIONS} t ON t.id = w.id
+    WHERE (w.head @@ (SELECT query FROM search) OR w.head IS NULL)
+      AND (w.head @@ (SELECT query FROM search) OR t.{SEARCH_COLUMN} @@ (SELECT query FROM search))
+    ORDER BY w.date DESC, w.created_at DESC, w.id DESC LIMIT """  # noqa: S608
+SEARCH_WINDOW_OUTPUT = """
+) t
+ORDER BY t.date DESC, t.created_at DESC, t.id DESC"""
 
 
 def _searches_recent_rows(cleaned: Mapping[str, Any], *, offset: int, limit: int, match_count: int | None) -> bool:
@@ -148,10 +171,11 @@ def _search_window_page(*, user_id, cleaned: Mapping[str, Any], offset: int, lim
         if cleaned.get(name) is not None:
             dates += condition
             params.append(cleaned[name])
-    sql = f"{SEARCH_WINDOW_SELECT}{dates}{SEARCH_WINDOW_ORDER}{SEARCH_WINDOW_ROWS:d}{SEARCH_WINDOW_REST}{int(limit):d}"
+    sql = f"{SEARCH_WINDOW_SELECT}{dates}{SEARCH_WINDOW_ORDER}{SEARCH_WINDOW_ROWS:d}{SEARCH_WINDOW_MATCH}{int(limit):d}"
     if offset:
         sql += " OFFSET %s"
         params.append(offset)
+    sql += SEARCH_WINDOW_OUTPUT
     with prepared_cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
