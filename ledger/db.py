@@ -32,21 +32,29 @@ SEARCH_COLUMN = "search_document"
 SEARCH_DOCUMENT_SQL = "to_tsvector('simple'::regconfig, COALESCE(merchant_raw, '') || ' ' || COALESCE(note, ''))"
 
 
-def add_search_column(apps, schema_editor) -> None:
+def _postgresql_transactions(apps, schema_editor) -> str | None:
+    """The transactions table's name when the migration runs on PostgreSQL, else None: these
+    schema pieces exist only there."""
     if schema_editor.connection.vendor != "postgresql":
+        return None
+    return apps.get_model("ledger", "Transaction")._meta.db_table
+
+
+def _add_tsvector(schema_editor, table: str, column: str, expression: str) -> None:
+    schema_editor.execute(f"ALTER TABLE {table} ADD COLUMN {column} tsvector GENERATED ALWAYS AS ({expression}) STORED")
+
+
+def add_search_column(apps, schema_editor) -> None:
+    if not (table := _postgresql_transactions(apps, schema_editor)):
         return
-    table = apps.get_model("ledger", "Transaction")._meta.db_table
     schema_editor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}")
-    schema_editor.execute(
-        f"ALTER TABLE {table} ADD COLUMN {SEARCH_COLUMN} tsvector GENERATED ALWAYS AS ({SEARCH_DOCUMENT_SQL}) STORED"
-    )
+    _add_tsvector(schema_editor, table, SEARCH_COLUMN, SEARCH_DOCUMENT_SQL)
     schema_editor.execute(f"CREATE INDEX {SEARCH_INDEX_NAME} ON {table} USING gin ({SEARCH_COLUMN})")
 
 
 def remove_search_column(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
+    if not (table := _postgresql_transactions(apps, schema_editor)):
         return
-    table = apps.get_model("ledger", "Transaction")._meta.db_table
     schema_editor.execute(f"DROP INDEX IF EXISTS {SEARCH_INDEX_NAME}")
     schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN {SEARCH_COLUMN}")
     add_search_index(apps, schema_editor)
@@ -82,9 +90,8 @@ def reset_transaction_fillfactor(apps, schema_editor) -> None:
 
 
 def _fillfactor(apps, schema_editor, value: int) -> None:
-    if schema_editor.connection.vendor != "postgresql":
+    if not (table := _postgresql_transactions(apps, schema_editor)):
         return
-    table = apps.get_model("ledger", "Transaction")._meta.db_table
     # Applies to pages written from now on; existing pages gain the space as rows are updated
     # and vacuumed (no table rewrite, no long lock).
     schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(value)})")
@@ -109,12 +116,9 @@ DATE_ORDER_COLUMNS = "user_id, date, created_at, id"
 
 
 def add_search_head(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
+    if not (table := _postgresql_transactions(apps, schema_editor)):
         return
-    table = apps.get_model("ledger", "Transaction")._meta.db_table
-    schema_editor.execute(
-        f"ALTER TABLE {table} ADD COLUMN {SEARCH_HEAD_COLUMN} tsvector GENERATED ALWAYS AS ({SEARCH_HEAD_SQL}) STORED"
-    )
+    _add_tsvector(schema_editor, table, SEARCH_HEAD_COLUMN, SEARCH_HEAD_SQL)
     schema_editor.execute(f"DROP INDEX IF EXISTS {DATE_ORDER_INDEX}")
     schema_editor.execute(
         f"CREATE INDEX {DATE_ORDER_INDEX} ON {table} ({DATE_ORDER_COLUMNS}) INCLUDE (is_deleted, {SEARCH_HEAD_COLUMN})"
@@ -122,9 +126,8 @@ def add_search_head(apps, schema_editor) -> None:
 
 
 def remove_search_head(apps, schema_editor) -> None:
-    if schema_editor.connection.vendor != "postgresql":
+    if not (table := _postgresql_transactions(apps, schema_editor)):
         return
-    table = apps.get_model("ledger", "Transaction")._meta.db_table
     schema_editor.execute(f"DROP INDEX IF EXISTS {DATE_ORDER_INDEX}")
     schema_editor.execute(f"CREATE INDEX {DATE_ORDER_INDEX} ON {table} ({DATE_ORDER_COLUMNS})")
     schema_editor.execute(f"ALTER TABLE {table} DROP COLUMN {SEARCH_HEAD_COLUMN}")
