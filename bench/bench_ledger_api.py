@@ -164,8 +164,6 @@ def median_ms(sql: str, params=None, runs: int = 7, rollback: bool = False) -> f
 def bulk_sql_ms(ids: list[str]) -> float:
     """The bulk-categorize statements alone (ledger.services: the scope, then the UPDATE),
     rolled back: its floor. Median of 3."""
-    import json as json_module
-
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -184,8 +182,7 @@ def bulk_sql_ms(ids: list[str]) -> float:
             moving = [row for row in cursor.fetchall() if row[2] != str(category.pk)]
             cursor.execute(
                 services.BULK_UPDATE_SQL,
-                [category.pk, json_module.dumps(services.USER_CONFIDENCE), timezone.now(),
-                 array_literal(row[0] for row in moving), array_literal(row[2] for row in moving)],
+                services.bulk_update_params(user=user, target=category, moving=moving, now=timezone.now()),
             )
             cursor.fetchall()
             samples.append((time.perf_counter() - started) * 1000)

@@ -161,8 +161,9 @@ def _searches_recent_rows(cleaned: Mapping[str, Any], *, offset: int, limit: int
         return False
     if any(value not in (None, "", []) for name, value in cleaned.items() if name not in WINDOW_FILTERS):
         return False
-    ordering = [part for part in cleaned.get("ordering") or () if part]
-    return not ordering or tuple(ordering) == DEFAULT_ORDERING
+    # Only the default order: the window is walked (-date, -created_at, -id), which no
+    # `ordering` value spells (it takes no id).
+    return not [part for part in cleaned.get("ordering") or () if part]
 
 
 def _search_window_page(*, user_id, cleaned: Mapping[str, Any], offset: int, limit: int) -> list[str]:

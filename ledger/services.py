@@ -297,7 +297,9 @@ def _bulk_update_portable(*, user, target: Category, ids, filters, now) -> list[
 # address (a TID scan, no second primary-key descent), only where the row still has the
 # category the scope read. A row a concurrent writer changed in between has a new address, and
 # READ COMMITTED re-checks the join against the latest version: it is left to that writer,
-# and every correction names the category the row really had. No SELECT ... FOR UPDATE: on
+# and every correction names the category the row really had. The address only locates: the
+# UPDATE checks id, owner and liveness again, because between the two statements VACUUM may
+# free a dead version's slot and another row, another user's too, may take that address. No SELECT ... FOR UPDATE: on
 # 10,000 rows spread over the table it dirtied every heap page once more (~50 MB of WAL)
 # before the UPDATE touched them again. Ids travel as one uuid[] parameter (an IN list of
 # 10,000 literals costs ~300 ms to plan) and come back as text: they only travel on to the
@@ -309,8 +311,9 @@ WHERE t.user_id = %s AND NOT t.is_deleted AND """
 BULK_UPDATE_SQL = """
 UPDATE ledger_transaction t
 SET category_id = %s, confidence = COALESCE(t.confidence, '{}'::jsonb) || %s::jsonb, updated_at = %s
-FROM unnest(%s::tid[], %s::uuid[]) AS scope (row_address, category_id)
-WHERE t.ctid = scope.row_address AND t.category_id = scope.category_id
+FROM unnest(%s::tid[], %s::uuid[], %s::uuid[]) AS scope (row_address, id, category_id)
+WHERE t.ctid = scope.row_address AND t.id = scope.id AND t.user_id = %s AND NOT t.is_deleted
+  AND t.category_id = scope.category_id
 RETURNING t.id::text
 """
 # Normalising the changed rows' descriptors (~30 us each; a bulk change of 10,000 rows can
@@ -340,13 +343,18 @@ def _bulk_update_postgresql(*, user, target: Category, ids, filters, now) -> tup
         return [], {}
     descriptors = _DESCRIPTOR_WORKER.submit(_normalised, {row[4] for row in moving})
     with connection.cursor() as cursor:
-        cursor.execute(
-            BULK_UPDATE_SQL,
-            [target.pk, json.dumps(USER_CONFIDENCE), now, array_literal(row[0] for row in moving),
-             array_literal(row[2] for row in moving)],
-        )
+        cursor.execute(BULK_UPDATE_SQL, bulk_update_params(user=user, target=target, moving=moving, now=now))
         changed = {row[0] for row in cursor.fetchall()}
     return [row[1:] for row in moving if row[1] in changed], descriptors.result()
+
+
+def bulk_update_params(*, user, target: Category, moving: Sequence[tuple], now) -> list:
+    """BULK_UPDATE_SQL's parameters for scope rows (address, id, old category, ...) moving to
+    `target` (also used by the benchmark to time the statement alone)."""
+    return [
+        target.pk, json.dumps(USER_CONFIDENCE), now, array_literal(row[0] for row in moving),
+        array_literal(row[1] for row in moving), array_literal(row[2] for row in moving), user.pk,
+    ]
 
 
 def _normalised(texts: Iterable[str]) -> dict[str, str]:

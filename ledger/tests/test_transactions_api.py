@@ -2,7 +2,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
+from django.utils import timezone
 
 from ledger import services
 from ledger.models import Transaction, UserCorrection
@@ -419,6 +421,27 @@ def test_a_row_changed_between_the_scope_and_the_update_is_left_to_that_writer(a
     assert response.json() == {"updated": 2}
     assert Transaction.objects.get(pk=changed_meanwhile.pk).category.slug == "health"
     assert set(UserCorrection.objects.values_list("transaction_id", flat=True)) == {rows[0].pk, rows[2].pk}
+
+
+@pytest.mark.postgres
+def test_a_row_address_taken_by_another_row_moves_nothing(user, other_user):
+    """Between the scope and the UPDATE, VACUUM may give a freed address to another row
+    (another user's too): the UPDATE checks id, owner and liveness, not the address alone."""
+    mine = TransactionFactory(user=user)
+    theirs = TransactionFactory(user=other_user)
+    gone = TransactionFactory(user=user, is_deleted=True, deleted_at=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id::text, ctid::text, category_id::text FROM ledger_transaction")
+        address = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        stale = [
+            (address[str(theirs.pk)][0], str(mine.pk), address[str(mine.pk)][1]),  # their address, my id
+            (address[str(theirs.pk)][0], str(theirs.pk), address[str(theirs.pk)][1]),  # their row, as mine
+            (address[str(gone.pk)][0], str(gone.pk), address[str(gone.pk)][1]),  # my deleted row
+        ]
+        target = system_category("travel")
+        cursor.execute(services.BULK_UPDATE_SQL, services.bulk_update_params(user=user, target=target, moving=stale, now=timezone.now()))
+        assert cursor.fetchall() == []
+    assert set(Transaction.objects.values_list("category__slug", flat=True)) == {"groceries"}
 
 
 def test_bulk_categorise_is_atomic_an_unknown_id_changes_nothing(auth_client, user):
