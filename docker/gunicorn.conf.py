@@ -12,6 +12,14 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+# A few connections per thread. A worker accepts connections while it has room, and a keep-alive
+# connection stays with the worker that accepted it: with gunicorn's default of 1,000, one worker
+# took all 16 of a benchmark's clients (or 12 of them) and served them with one core's worth
+# of Python while the other worker had little to do (p95 ~55-90 ms). Capped, each worker holds its share and the rest wait in the
+# kernel's accept queue, where whichever worker frees up first takes them (behind nginx, whose
+# upstream connections last one request, that is every request). Past the cap less the threads,
+# a response closes its connection instead of keeping it alive.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", str(4 * threads)))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 # Workers touch a heartbeat file on every request; on a container's overlay filesystem that
 # write can stall a worker (gunicorn's own advice: keep it in memory). gunicorn makes its file

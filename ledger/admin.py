@@ -1,11 +1,38 @@
+from django import forms
 from django.contrib import admin, messages
 
+from core.exceptions import ApplicationError
+from ledger import services
 from ledger.models import Account, Category, CategoryRule, ImportBatch, Transaction, UserCorrection
 from ledger.services import corrections_apply_to_matching
 
 
+class TransactionAdminForm(forms.ModelForm):
+    """A row's category and account must be the system's or its owner's."""
+
+    class Meta:
+        model = Transaction
+        fields = services.TRANSACTION_WRITABLE
+
+    def clean(self):
+        cleaned = super().clean()
+        owner = self.instance.user_id
+        category, account = cleaned.get("category"), cleaned.get("account")
+        if category is not None and category.user_id not in (None, owner):
+            self.add_error("category", "That category belongs to another user.")
+        if account is not None and account.user_id != owner:
+            self.add_error("account", "That account belongs to another user.")
+        return cleaned
+
+
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
+    """Edits go through the ledger's services, as the API's do: a category change is recorded
+    as a correction, and `transactions_changed` reaches budgets, analytics and the cached list
+    counts. Rows are entered by their owners and imports, and soft-deleted (an action), never
+    added or removed here."""
+
+    form = TransactionAdminForm
     list_display = ("date", "amount", "currency", "merchant_raw", "category", "source", "user", "is_deleted")
     list_filter = ("source", "is_deleted", "date", "category", ("user", admin.RelatedOnlyFieldListFilter))
     search_fields = ("merchant_raw", "note", "external_id")
@@ -17,8 +44,46 @@ class TransactionAdmin(admin.ModelAdmin):
     readonly_fields = (
         "id", "source", "import_batch", "external_id", "fingerprint", "blockchain_hash", "ipfs_cid",
         "confidence", "anomaly_score", "deleted_at", "created_at", "updated_at",
+        "user", "merchant", "is_deleted",
     )
     show_full_result_count = False  # COUNT(*) over millions of rows on every page is not worth it
+    actions = ["soft_delete", "restore"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.TRANSACTION_WRITABLE}
+        if "category" in data:
+            data["category"] = data["category"].slug
+        if "account" in data:
+            data["account"] = data["account"].pk if data["account"] else None
+        if data:
+            services.transaction_update(user=obj.user, transaction_id=obj.pk, data=data)
+
+    # Soft delete and restore stand in for Django's hard "delete selected".
+    @admin.action(description="Soft-delete selected transactions (they can be restored)", permissions=["change"])
+    def soft_delete(self, request, queryset):
+        self._each(request, queryset.filter(is_deleted=False), services.transaction_delete, "soft-deleted")
+
+    @admin.action(description="Restore selected soft-deleted transactions", permissions=["change"])
+    def restore(self, request, queryset):
+        self._each(request, queryset.filter(is_deleted=True), services.transaction_restore, "restored")
+
+    def _each(self, request, queryset, service, done: str) -> None:
+        changed, refused = 0, []
+        for row in queryset.select_related("user"):
+            try:
+                service(user=row.user, transaction_id=row.pk)
+                changed += 1
+            except ApplicationError as error:
+                refused.append(f"{row.merchant_raw} {row.date}: {error}")
+        self.message_user(request, f"{changed} transaction(s) {done}.", messages.SUCCESS)
+        if refused:
+            self.message_user(request, "Not changed: " + "; ".join(refused), messages.WARNING)
 
 
 @admin.register(UserCorrection)

@@ -17,10 +17,13 @@ from rapidfuzz import fuzz
 
 from core.exceptions import NotFoundError
 from core.throttling import shared_redis_client
+from ledger import count_cache
 from ledger.filters import transaction_filters_apply, transaction_filters_clean
 from ledger.models import Account, Category, Transaction
 from merchants.services import normalise_descriptor
 
+# Without Redis (ledger.count_cache) the cache cannot check-and-set: a short TTL bounds what a
+# write racing a count leaves behind.
 COUNT_CACHE_SECONDS = 30
 COUNT_CACHE_MAX_FILTERS = 64
 DUPLICATE_WINDOW_DAYS = 2
@@ -120,22 +123,20 @@ def transaction_count_key(*, user, filters: Mapping[str, Any] | None) -> tuple[s
 
 def transaction_count(
     *, user, queryset: QuerySet[Transaction] | Callable[[], QuerySet[Transaction]], filters: Mapping[str, Any] | None,
-    cached: bytes | str | int | None = None,
+    cached: bytes | str | None = None,
 ) -> int:
-    """COUNT(*) of a filtered list, cached per user and filter for a short while.
-
-    Counting a million-row ledger costs 30-200 ms on PostgreSQL, ten times the page itself,
-    and a client paging through one filter asks the same count again and again. Every ledger
-    write drops the user's counts (services, and the transactions_changed receiver for
-    writers in other apps); the TTL bounds what a write racing a count can leave behind.
-    `cached` is the value already read from `transaction_count_key` (None: not read, or a miss)."""
-    if cached is not None:
-        return int(cached)
+    """COUNT(*) of a filtered list, cached per user and filter until the user's ledger changes
+    (ledger.count_cache). `cached` is the field already read from `transaction_count_key`
+    (None: not read, or missing)."""
+    if (fresh := count_cache.fresh(cached)) is not None:
+        return fresh
     signature = _filter_signature(filters)
     key = _count_cache_key(user.pk)
     client = shared_redis_client()
     if client is not None:
-        return _count_through_redis(client, cache.make_and_validate_key(key), signature, queryset)
+        return count_cache.count(
+            client, key=cache.make_and_validate_key(key), field=signature, counter=lambda: _count_of(queryset), cached=cached
+        )
     counts = cache.get(key) or {}
     if signature in counts:
         return counts[signature]
@@ -144,24 +145,6 @@ def transaction_count(
         counts = {}
     counts[signature] = value
     cache.set(key, counts, COUNT_CACHE_SECONDS)
-    return value
-
-
-def _count_through_redis(client, key: str, signature: str, queryset) -> int:
-    # One hash per user under the cache's own key, so cache.delete() (transaction_counts_forget)
-    # and cache.clear() drop it. A hit is one HGET on a client kept for the process: Django's
-    # RedisCache builds a new redis-py client (~170 callbacks) for every operation.
-    cached = client.hget(key, signature)
-    if cached is not None:
-        return int(cached)
-    value = _count_of(queryset)
-    with client.pipeline(transaction=False) as pipeline:
-        pipeline.hset(key, signature, value)
-        pipeline.expire(key, COUNT_CACHE_SECONDS)
-        pipeline.hlen(key)
-        *_, size = pipeline.execute()
-    if size > COUNT_CACHE_MAX_FILTERS:
-        client.delete(key)
     return value
 
 

@@ -104,3 +104,79 @@ def test_accounts_are_listed_and_searched_by_institution_and_owner(staff, user, 
     changelist = reverse("admin:ledger_account_changelist")
     assert listed(staff.get(changelist, {"q": "quorra"})) == [mine]
     assert listed(staff.get(changelist, {"q": other_user.email})) == [theirs]
+
+
+def change_form(staff, row, **changes) -> dict:
+    form = staff.get(reverse("admin:ledger_transaction_change", args=[row.pk])).context["adminform"].form
+    data = {name: form.initial.get(name) for name in form.fields}
+    data = {name: ("" if value is None else str(getattr(value, "pk", value))) for name, value in data.items()}
+    return {**data, **changes}
+
+
+def test_an_admin_edit_is_a_correction_and_reaches_every_reader(staff, auth_client, user, django_capture_on_commit_callbacks):
+    from ledger.signals import transactions_changed
+
+    row = TransactionFactory(user=user, merchant_raw="QUORRA CAFE", amount="-4.10")
+    assert auth_client.get("/api/v1/transactions/", {"category": "coffee"}).json()["count"] == 0  # cached
+    received = []
+
+    def receiver(sender, **payload):
+        received.append(payload)
+
+    transactions_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = staff.post(
+                reverse("admin:ledger_transaction_change", args=[row.pk]),
+                change_form(staff, row, category=str(system_category("coffee").pk), amount="-4.20"),
+            )
+    finally:
+        transactions_changed.disconnect(receiver)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else response
+    row.refresh_from_db()
+    assert (row.category.slug, str(row.amount)) == ("coffee", "-4.20")
+    assert UserCorrection.objects.get(transaction=row, reason="edited").new_category.slug == "coffee"
+    assert len(received) == 1 and str(system_category("coffee").pk) in received[0]["category_ids"]
+    assert auth_client.get("/api/v1/transactions/", {"category": "coffee"}).json()["count"] == 1  # not the cached 0
+
+
+def test_an_admin_cannot_give_a_row_another_users_category_or_account(staff, user, other_user):
+    row = TransactionFactory(user=user)
+    theirs, their_account = CategoryFactory(user=other_user, slug="their_hobby"), AccountFactory(user=other_user)
+    response = staff.post(
+        reverse("admin:ledger_transaction_change", args=[row.pk]),
+        change_form(staff, row, category=str(theirs.pk), account=str(their_account.pk)),
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "another user" in errors["category"][0] and "another user" in errors["account"][0]
+    row.refresh_from_db()
+    assert row.category_id != theirs.pk and row.account_id != their_account.pk
+
+
+def test_admins_soft_delete_and_restore_but_never_add_or_hard_delete(staff, user):
+    row = TransactionFactory(user=user)
+    assert staff.get(reverse("admin:ledger_transaction_add")).status_code == 403
+    assert staff.get(reverse("admin:ledger_transaction_delete", args=[row.pk])).status_code == 403
+    form_fields = set(staff.get(reverse("admin:ledger_transaction_change", args=[row.pk])).context["adminform"].form.fields)
+    assert not form_fields & {"is_deleted", "user", "merchant"}
+    response = staff.post(TRANSACTIONS, {"action": "soft_delete", ACTION_CHECKBOX_NAME: [str(row.pk)]}, follow=True)
+    assert "1 transaction(s) soft-deleted." in response.content.decode()
+    row.refresh_from_db()
+    assert row.is_deleted and row.deleted_at is not None
+    response = staff.post(TRANSACTIONS, {"action": "restore", ACTION_CHECKBOX_NAME: [str(row.pk)]}, follow=True)
+    assert "1 transaction(s) restored." in response.content.decode()
+    row.refresh_from_db()
+    assert not row.is_deleted and row.deleted_at is None
+    choices = {name for name, _ in staff.get(TRANSACTIONS).context["action_form"].fields["action"].choices}
+    assert {"soft_delete", "restore"} <= choices and "delete_selected" not in choices
+
+
+def test_restoring_over_a_live_duplicate_is_refused_with_a_message(staff, user):
+    deleted = TransactionFactory(user=user, fingerprint="a" * 64, is_deleted=True, deleted_at=datetime.datetime.now(datetime.UTC))
+    TransactionFactory(user=user, fingerprint="a" * 64)
+    response = staff.post(TRANSACTIONS, {"action": "restore", ACTION_CHECKBOX_NAME: [str(deleted.pk)]}, follow=True)
+    page = response.content.decode()
+    assert "0 transaction(s) restored." in page and "Not changed:" in page and "same fingerprint" in page
+    deleted.refresh_from_db()
+    assert deleted.is_deleted

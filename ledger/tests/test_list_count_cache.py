@@ -1,6 +1,9 @@
 """The list's total is cached per user and filter, dropped on every write, and (with Redis)
 read in the same round trip as the throttle's counters."""
 
+import threading
+import time
+
 import pytest
 
 from core.throttling import shared_redis_client
@@ -46,3 +49,114 @@ def test_without_a_throttle_the_total_is_read_on_its_own(auth_client, user, sett
     monkeypatch.setattr(client, "hget", lambda *args: reads.append(args) or original(*args))
     assert auth_client.get(URL).json()["count"] == 2
     assert len(reads) == 1
+
+
+@pytest.mark.redis
+def test_a_count_that_a_write_overtook_is_not_kept(auth_client, user, monkeypatch):
+    """A write that commits (and drops the counts) while a request is counting: the request's
+    count may predate it, so it is answered once but never cached."""
+    from ledger import selectors
+
+    TransactionFactory.create_batch(2, user=user)
+    original = selectors._count_of
+
+    def count_then_a_write_lands(queryset):
+        value = original(queryset)  # 2: counted before the write
+        TransactionFactory(user=user)
+        selectors.transaction_counts_forget(user_id=user.pk)  # the write's after-commit forget
+        return value
+
+    monkeypatch.setattr(selectors, "_count_of", count_then_a_write_lands)
+    assert auth_client.get(URL).json()["count"] == 2
+    monkeypatch.setattr(selectors, "_count_of", original)
+    assert auth_client.get(URL).json()["count"] == 3  # recounted, not the overtaken 2
+    assert auth_client.get(URL).json()["count"] == 3
+
+
+def _hash_and_field(user, filters=None):
+    from django.core.cache import cache
+
+    from ledger import selectors
+
+    return cache.make_and_validate_key(selectors._count_cache_key(user.pk)), selectors._filter_signature(filters or {})
+
+
+def _counts_refused(monkeypatch):
+    from ledger import selectors
+
+    def refuse(queryset):
+        raise AssertionError("counted, where the cached total was to be answered")
+
+    monkeypatch.setattr(selectors, "_count_of", refuse)
+
+
+@pytest.mark.redis
+def test_a_stale_total_is_answered_while_another_request_counts_afresh(auth_client, user, monkeypatch):
+    from ledger import count_cache
+
+    TransactionFactory.create_batch(2, user=user)
+    assert auth_client.get(URL).json()["count"] == 2
+    client = shared_redis_client()
+    key, field = _hash_and_field(user)
+    stale_since = time.time() - count_cache.FRESH_SECONDS - 1
+    client.hset(key, field, f"7:{stale_since:.0f}")  # a total counted long ago (by a writer that sent no signal)
+    client.set(f"{key}:counting:{field}", "another request", px=5000)
+    with monkeypatch.context() as patched:
+        _counts_refused(patched)
+        assert auth_client.get(URL).json()["count"] == 7  # stale, answered at once: another request is counting
+    client.delete(f"{key}:counting:{field}")
+    assert auth_client.get(URL).json()["count"] == 2  # this one claims the count and refreshes it
+    assert count_cache.fresh(client.hget(key, field)) == 2
+    assert client.exists(f"{key}:counting:{field}") == 0  # the claim is released
+
+
+@pytest.mark.redis
+def test_a_missing_total_is_counted_once_while_others_wait_for_it(auth_client, user, monkeypatch):
+    TransactionFactory.create_batch(2, user=user)
+    client = shared_redis_client()
+    key, field = _hash_and_field(user)
+    auth_client.get(URL, {"source": "csv"})  # the hash and its epoch exist
+    client.set(f"{key}:counting:{field}", "another request", px=5000)
+
+    def the_other_request_stores_its_count():
+        time.sleep(0.1)
+        client.hset(key, field, f"2:{time.time():.0f}")
+        client.delete(f"{key}:counting:{field}")
+
+    other = threading.Thread(target=the_other_request_stores_its_count)
+    other.start()
+    with monkeypatch.context() as patched:
+        _counts_refused(patched)
+        assert auth_client.get(URL).json()["count"] == 2  # waited, and took the other request's total
+    other.join()
+
+
+@pytest.mark.redis
+def test_a_claim_that_ends_without_a_total_leaves_the_waiting_request_to_count(auth_client, user, monkeypatch):
+    from ledger import count_cache
+
+    TransactionFactory.create_batch(3, user=user)
+    client = shared_redis_client()
+    key, field = _hash_and_field(user)
+    client.set(f"{key}:counting:{field}", "a request whose count a write overtook", px=150)
+    started = time.monotonic()
+    assert auth_client.get(URL).json()["count"] == 3
+    assert time.monotonic() - started < count_cache.CLAIM_MILLISECONDS / 1000  # not the whole claim window
+    assert count_cache.fresh(client.hget(key, field)) == 3
+
+
+@pytest.mark.redis
+def test_a_user_with_too_many_filters_starts_over(auth_client, user, monkeypatch):
+    from ledger import count_cache
+
+    monkeypatch.setattr(count_cache, "MAX_FILTERS", 2)
+    TransactionFactory(user=user, amount="-5.00")
+    client = shared_redis_client()
+    key, _ = _hash_and_field(user)
+    for bound in ("-1", "-2"):
+        assert auth_client.get(URL, {"max_amount": bound}).json()["count"] == 1
+    assert client.hlen(key) == 3  # two totals and the epoch
+    assert auth_client.get(URL, {"max_amount": "-3"}).json()["count"] == 1
+    assert client.exists(key) == 0  # a third filter: the hash was dropped
+    assert auth_client.get(URL, {"max_amount": "-9"}).json()["count"] == 0
+    assert client.hlen(key) == 2
