@@ -2,17 +2,25 @@ from django import forms
 from django.contrib import admin, messages
 
 from core.exceptions import ApplicationError
+from core.money import is_currency
 from ledger import services
 from ledger.models import Account, Category, CategoryRule, ImportBatch, Transaction, UserCorrection
 from ledger.services import corrections_apply_to_matching
 
 
 class TransactionAdminForm(forms.ModelForm):
-    """A row's category and account must be the system's or its owner's."""
+    """What `transaction_update` would refuse, refused here as field errors: a row's category
+    and account must be the system's or its owner's, and its currency an ISO 4217 code."""
 
     class Meta:
         model = Transaction
         fields = services.TRANSACTION_WRITABLE
+
+    def clean_currency(self):
+        currency = (self.cleaned_data.get("currency") or "").upper()
+        if not is_currency(currency):
+            raise forms.ValidationError(f"{currency!r} is not an ISO 4217 currency code.")
+        return currency
 
     def clean(self):
         cleaned = super().clean()
@@ -61,8 +69,12 @@ class TransactionAdmin(admin.ModelAdmin):
             data["category"] = data["category"].slug
         if "account" in data:
             data["account"] = data["account"].pk if data["account"] else None
-        if data:
+        if not data:
+            return
+        try:
             services.transaction_update(user=obj.user, transaction_id=obj.pk, data=data)
+        except ApplicationError as error:  # the row was soft-deleted meanwhile, say
+            self.message_user(request, f"Not changed: {error}", messages.ERROR)
 
     # Soft delete and restore stand in for Django's hard "delete selected".
     @admin.action(description="Soft-delete selected transactions (they can be restored)", permissions=["change"])

@@ -2,8 +2,8 @@
 
 Counting a million-row ledger costs 15-250 ms, ten to a hundred times the page itself, and a
 client paging through one filter asks the same total again and again. Every ledger write drops
-the user's hash after it commits (`forget`: the services, and the transactions_changed receiver
-for writers in other apps), so a total is kept until the ledger changes, with three guards:
+the user's hash after it commits (`selectors.transaction_counts_forget`: the services, and the
+transactions_changed receiver for writers in other apps), so a total is kept until the ledger changes, with three guards:
 
 - A count that a write overtook is not stored. The hash carries an epoch, made with it; a
   count is stored only if the epoch it read before counting is still there. A write that
@@ -62,6 +62,13 @@ if redis.call('HLEN', KEYS[1]) > tonumber(ARGV[7]) then
 end
 return 1
 """
+# Releases the claim if it is still this request's.
+RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+    redis.call('DEL', KEYS[1])
+end
+"""
+
 
 def parse(value: bytes | str | None) -> tuple[int, float] | None:
     """A stored field -> (count, when counted); None for a missing or unreadable one."""
@@ -78,14 +85,18 @@ def parse(value: bytes | str | None) -> tuple[int, float] | None:
 def fresh(value: bytes | str | None) -> int | None:
     """The count in a stored field, if it is fresh."""
     stored = parse(value)
-    return stored[0] if stored is not None and time.time() - stored[1] < FRESH_SECONDS else None
+    return stored[0] if _is_fresh(stored) else None
+
+
+def _is_fresh(stored: tuple[int, float] | None) -> bool:
+    return stored is not None and time.time() - stored[1] < FRESH_SECONDS
 
 
 def count(client, *, key: str, field: str, counter: Callable[[], int], cached: bytes | str | None = None) -> int:
     """The total for `field` in the user's hash `key`; `cached` is the field as the caller
     already read it (None: not read, or missing). `counter` runs the COUNT."""
     stored = parse(cached) if cached is not None else parse(client.hget(key, field))
-    if stored is not None and time.time() - stored[1] < FRESH_SECONDS:
+    if _is_fresh(stored):
         return stored[0]
     claim_lua, store_lua = _registered(client)
     token, lock = uuid.uuid4().hex, f"{key}:counting:{field}"
@@ -96,7 +107,13 @@ def count(client, *, key: str, field: str, counter: Callable[[], int], cached: b
         waited = _wait_for(client, key=key, field=field, lock=lock)
         if waited is not None:
             return waited
-    value = counter()
+    try:
+        value = counter()
+    except BaseException:
+        # A failed count (a statement timeout, a dropped connection) hands the claim back at
+        # once: the requests waiting on it count for themselves instead of waiting it out.
+        client.eval(RELEASE_LUA, 1, lock, token)
+        raise
     store_lua(
         keys=[key, lock],
         args=[EPOCH_FIELD, epoch, field, f"{value}:{time.time():.0f}", HASH_SECONDS, token, MAX_FILTERS + 1],

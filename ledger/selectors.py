@@ -25,7 +25,6 @@ from merchants.services import normalise_descriptor
 # Without Redis (ledger.count_cache) the cache cannot check-and-set: a short TTL bounds what a
 # write racing a count leaves behind.
 COUNT_CACHE_SECONDS = 30
-COUNT_CACHE_MAX_FILTERS = 64
 DUPLICATE_WINDOW_DAYS = 2
 DUPLICATE_MERCHANT_SIMILARITY = 0.8
 
@@ -141,7 +140,7 @@ def transaction_count(
     if signature in counts:
         return counts[signature]
     value = _count_of(queryset)
-    if len(counts) >= COUNT_CACHE_MAX_FILTERS:
+    if len(counts) >= count_cache.MAX_FILTERS:
         counts = {}
     counts[signature] = value
     cache.set(key, counts, COUNT_CACHE_SECONDS)

@@ -180,3 +180,16 @@ def test_restoring_over_a_live_duplicate_is_refused_with_a_message(staff, user):
     assert "0 transaction(s) restored." in page and "Not changed:" in page and "same fingerprint" in page
     deleted.refresh_from_db()
     assert deleted.is_deleted
+
+
+def test_an_admin_edit_the_service_would_refuse_is_a_field_error_not_a_500(staff, user):
+    row = TransactionFactory(user=user, currency="USD")
+    url = reverse("admin:ledger_transaction_change", args=[row.pk])
+    response = staff.post(url, change_form(staff, row, currency="ZZZ"))  # three capitals, not ISO 4217
+    assert response.status_code == 200
+    assert "ISO 4217" in response.context["adminform"].form.errors["currency"][0]
+    row.refresh_from_db()
+    assert row.currency == "USD"
+    assert staff.post(url, change_form(staff, row, currency="eur")).status_code == 302
+    row.refresh_from_db()
+    assert row.currency == "EUR"

@@ -160,3 +160,19 @@ def test_a_user_with_too_many_filters_starts_over(auth_client, user, monkeypatch
     assert client.exists(key) == 0  # a third filter: the hash was dropped
     assert auth_client.get(URL, {"max_amount": "-9"}).json()["count"] == 0
     assert client.hlen(key) == 2
+
+
+@pytest.mark.redis
+def test_a_count_that_fails_hands_its_claim_back_at_once(user):
+    from ledger import count_cache
+
+    client = shared_redis_client()
+    key, field = _hash_and_field(user)
+
+    def failing_count():
+        raise TimeoutError("canceling statement due to statement timeout")
+
+    with pytest.raises(TimeoutError):
+        count_cache.count(client, key=key, field=field, counter=failing_count)
+    assert client.exists(f"{key}:counting:{field}") == 0  # the next request need not wait 5 s for it
+    assert count_cache.count(client, key=key, field=field, counter=lambda: 4) == 4
