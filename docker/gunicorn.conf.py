@@ -1,5 +1,6 @@
 """gunicorn for the HTTP API (daphne serves only /ws/ in production)."""
 
+import gc
 import multiprocessing
 import os
 
@@ -38,6 +39,20 @@ errorlog = "-"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # %(U)s is the path without its query string: tokens never reach the access log.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" %({x-request-id}o)s'
+
+
+# The garbage collector: after the app is loaded its ~130,000 objects (modules, URL patterns,
+# serializer fields) live as long as the worker, so they are frozen out of every collection,
+# and the youngest generation is collected every 50,000 allocations instead of 700. With the
+# defaults a 10,000-row bulk-categorize ran ~140 collections, one of them a full one of
+# 60-100 ms (which also stalls the other thread's list requests); with these, ~1 young one.
+# Reference cycles are still collected, less often. GUNICORN_GC_THRESHOLD=700 restores the default.
+GC_THRESHOLD = int(os.environ.get("GUNICORN_GC_THRESHOLD", "50000"))
+
+
+def post_worker_init(worker):
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 20, 20)
 
 
 def child_exit(server, worker):

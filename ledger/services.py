@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -338,7 +339,9 @@ def _bulk_update_postgresql(*, user, target: Category, ids, filters, now) -> tup
             f"{len(unique_ids) - len(scope)} of the transactions were not found; nothing was changed.", code="not_found"
         )
     target_id = str(target.pk)
-    moving = [row for row in scope if row[2] != target_id]
+    # In date order: the new row versions' entries then go into the date-keyed indexes (the
+    # category and date ones) leaf after leaf instead of one random leaf per row.
+    moving = sorted((row for row in scope if row[2] != target_id), key=itemgetter(3))
     if not moving:
         return [], {}
     descriptors = _DESCRIPTOR_WORKER.submit(_normalised, {row[4] for row in moving})
@@ -366,7 +369,8 @@ CORRECTIONS_INSERT_SQL = (
     "INSERT INTO ledger_usercorrection "  # noqa: S608
     "(id, transaction_id, old_category_id, new_category_id, reason, descriptor, created_at) "
     f"SELECT {TIME_ORDERED_UUID_SQL}, changed.transaction_id, changed.old_category_id, %s, %s, changed.descriptor, %s "
-    "FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS changed (transaction_id, old_category_id, descriptor)"
+    "FROM unnest(%s::uuid[], %s::uuid[], %s::text[]) AS changed (transaction_id, old_category_id, descriptor) "
+    "ORDER BY changed.transaction_id"
 )
 
 

@@ -1,5 +1,7 @@
 """There is no Docker engine here, so the compose file and Dockerfile are checked by reading."""
 
+import gc
+import runpy
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,18 @@ def test_entrypoint_waits_for_services_and_migrates_only_when_asked():
     assert "wait_for_services" in entrypoint
     assert 'if [ "${RUN_MIGRATIONS:-0}" = "1" ]' in entrypoint
     assert entrypoint.rstrip().endswith('exec "$@"')
+
+
+def test_gunicorn_workers_freeze_what_they_loaded_and_collect_young_objects_less_often(monkeypatch):
+    monkeypatch.delenv("GUNICORN_GC_THRESHOLD", raising=False)
+    monkeypatch.setenv("GUNICORN_THREADS", "3")
+    conf = runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
+    assert conf["worker_class"] == "gthread" and conf["worker_connections"] == 12
+    before = gc.get_threshold()
+    try:
+        conf["post_worker_init"](None)
+        assert gc.get_threshold() == (50_000, 20, 20)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

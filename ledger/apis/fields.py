@@ -1,3 +1,4 @@
+import re
 import uuid
 from decimal import Decimal
 
@@ -52,10 +53,17 @@ class CurrencyField(serializers.CharField):
         return value
 
 
+CANONICAL_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 class UuidListField(serializers.ListField):
-    """A list of UUIDs, as ListField(child=UUIDField()) reads it, errors by index included,
-    without a serializer field run per element: bulk requests carry 10,000 ids (~30 ms that
-    way, ~5 ms here)."""
+    """A list of UUIDs as canonical text (lower case, hyphenated), read as
+    ListField(child=UUIDField()) reads it, errors by index included, without a serializer
+    field run per element: bulk requests carry 10,000 ids (~30 ms that way). The usual
+    spelling is checked by one regular expression and lower-cased (~3 ms for 10,000; parsing
+    each into a UUID and printing it again for the SQL array cost ~20 ms); any other spelling
+    UUIDField accepts (braces, no hyphens, urn:uuid:) goes through uuid.UUID. One spelling per
+    id, so the same id written twice is one id."""
 
     def __init__(self, **kwargs):
         super().__init__(child=serializers.UUIDField(), **kwargs)
@@ -69,7 +77,10 @@ class UuidListField(serializers.ListField):
         values, errors = [], {}
         for index, item in enumerate(data):
             try:
-                values.append(uuid.UUID(item) if isinstance(item, str) else self.child.run_validation(item))
+                if isinstance(item, str):
+                    values.append(item.lower() if CANONICAL_UUID_RE.fullmatch(item) else str(uuid.UUID(item)))
+                else:
+                    values.append(str(self.child.run_validation(item)))
             except ValueError:
                 errors[index] = [self.child.error_messages["invalid"].format(value=item)]
             except serializers.ValidationError as error:

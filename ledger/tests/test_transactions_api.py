@@ -371,6 +371,16 @@ def test_bulk_categorise_by_ids_records_one_correction_per_changed_row(auth_clie
     assert Transaction.objects.get(pk=rows[0].pk).confidence["method"] == "user"
 
 
+def test_bulk_categorise_takes_one_id_in_any_spelling_once(auth_client, user):
+    first, second = TransactionFactory(user=user), TransactionFactory(user=user)
+    spellings = [str(first.pk).upper(), str(first.pk), "{" + str(second.pk) + "}", second.pk.hex, f"urn:uuid:{second.pk}"]
+    response = auth_client.post(f"{URL}bulk-categorize/", {"ids": spellings, "category": "travel"})
+    assert response.status_code == 200
+    assert response.json() == {"updated": 2}
+    assert UserCorrection.objects.count() == 2
+    assert set(Transaction.objects.values_list("category__slug", flat=True)) == {"travel"}
+
+
 def test_bulk_categorise_records_what_each_row_had_and_learns_it(auth_client, user, other_user):
     groceries, shopping = system_category("groceries"), system_category("shopping")
     first = TransactionFactory(user=user, category=groceries, merchant_raw="ZEBRA BEANS 1234 SEATTLE WA")
