@@ -10,7 +10,8 @@ same queries (the floor). Then stops gunicorn.
 
 Load generator: wrk (with a Lua script for p95) when installed, else a Python thread pool
 (http.client). Bulk-categorize always uses the Python client: each client posts its own
-10,000 ids, alternating the category so every request really changes 10,000 rows.
+10,000 ids, alternating the category so every request really changes 10,000 rows; one
+client runs for at least 20 s after a warm-up request, then CONCURRENCY clients for BENCH_SECONDS.
 
 The floor: the list's page query is the SQL the PostgreSQL path sends (ledger.json_pages,
 the database builds the JSON); its count is cached, so a request's floor is the page query
@@ -24,6 +25,7 @@ many times and the run with the median p95 is printed, with the spread), BENCH_C
 bulk-categorize), BENCH_COPY_ROWS (100000; 0 skips the COPY measurement), and gunicorn's
 GUNICORN_WORKERS / GUNICORN_THREADS (docker/gunicorn.conf.py reads them)."""
 
+import datetime
 import http.client
 import json
 import os
@@ -212,7 +214,9 @@ def copy_rates(rows: int) -> tuple[float, float]:
             if drop_index:
                 with connection.cursor() as cursor:
                     cursor.execute(f"DROP INDEX {SEARCH_INDEX_NAME}")
-            generated = list(command._rows(random.Random(7), user, accounts, merchants, categories, rows, 3))
+            first_day = datetime.date.today() - datetime.timedelta(days=3 * 365)
+            batches = command._statements(user, accounts[:2], first_day)
+            generated = list(command._rows(random.Random(7), user, accounts, merchants, categories, rows, first_day, batches))
             started = time.perf_counter()
             command._copy(iter(generated))
             rates.append(rows / (time.perf_counter() - started))
@@ -245,14 +249,13 @@ def cpu_seconds(server_pid: int) -> dict[str, float]:
 
 
 def cpu_ms_per_request(before: dict[str, float], after: dict[str, float], requests: float) -> tuple[float, float]:
-    """Only processes alive at both ends count: a backend whose connection closed meanwhile
-    (CONN_MAX_AGE) takes its CPU time with it, so the database figure is a lower bound."""
+    """A process that started meanwhile (a new worker, a backend for a new connection) counts
+    from zero; one that ended meanwhile (CONN_MAX_AGE) takes its CPU time with it, so the
+    figures are lower bounds. (Backends that started meanwhile used to be left out, and a run
+    whose connections were all replaced printed 0.00 for the database.)"""
     totals = {"app": 0.0, "db": 0.0}
     for key, value in after.items():
-        if key in before:
-            totals[key.split(":")[0]] += value - before[key]
-        elif key.startswith("app:"):
-            totals["app"] += value
+        totals[key.split(":")[0]] += value - before.get(key, 0.0)
     return totals["app"] * 1000 / requests, totals["db"] * 1000 / requests
 
 
@@ -444,7 +447,10 @@ def run_bulk(port: int, token: str, id_sets: list[list[str]]) -> None:
         return "POST", "/api/v1/transactions/bulk-categorize/", bodies[index % len(bodies)][round_number % 2]
 
     floor = bulk_sql_ms(id_sets[0])
-    single = run_python_clients(port, token, bulk_request, min(SECONDS, 10), 1)
+    # Warm-up, as the list scenarios have: the worker's connection and its descriptor cache.
+    run_python_clients(port, token, bulk_request, 0.1, 1)
+    # At least 20 requests, so that p95 is not simply the slowest of ten.
+    single = run_python_clients(port, token, bulk_request, max(SECONDS, 20), 1)
     print(f"{'bulk-categorize 10k, 1 client':34} {single['p50']:8.1f} {single['p95']:8.1f} {single['rps']:8.1f} {single['errors']:6d} "
           f"{floor:11.1f} {'':>12} {single['p50'] / floor:8.1f}")
     clients = min(CONCURRENCY, len(bodies))

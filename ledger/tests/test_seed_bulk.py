@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from ledger.models import Transaction
+from ledger.models import ImportBatch, Transaction
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +25,25 @@ def test_seed_bulk_writes_three_years_of_statements_for_the_user(user):
     now = timezone.now()
     for date, created_at in rows.values_list("date", "created_at"):
         assert date <= created_at.date() and created_at <= now
+    # Each row came in its account's statement for its month, with a fingerprint of its own.
+    for date, account_id, batch_account_id, filename in rows.values_list(
+        "date", "account_id", "import_batch__account_id", "import_batch__filename"
+    ):
+        assert batch_account_id == account_id and filename.endswith(f"{date:%Y-%m}.csv")
+    fingerprints = list(rows.values_list("fingerprint", flat=True))
+    assert all(len(value) == 64 for value in fingerprints) and len(set(fingerprints)) == 600
+    batches = ImportBatch.objects.filter(user=user)
+    assert {batch.status for batch in batches} == {"completed"} and {batch.format for batch in batches} == {"csv"}
+    assert sum(batch.imported for batch in batches) == 600
+    assert all(batch.imported == batch.total_rows == batch.transactions.count() for batch in batches)
+
+
+def test_seed_bulk_can_run_again_for_the_same_user(user):
+    # As the benchmark tops a ledger up: another seed, new statements.
+    call_command("seed_bulk", "--user", user.email, "--transactions", "300", "--seed", "1", stdout=io.StringIO())
+    call_command("seed_bulk", "--user", user.email, "--transactions", "300", "--seed", "2", stdout=io.StringIO())
+    assert Transaction.objects.filter(user=user).count() == 600
+    assert ImportBatch.objects.filter(user=user, imported__gt=0).count() > 12
 
 
 def test_seed_bulk_writes_rows_in_date_order(user, monkeypatch):

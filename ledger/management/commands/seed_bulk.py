@@ -1,7 +1,8 @@
 """manage.py seed_bulk --user EMAIL --transactions 1000000
 
 Realistic data for one user, fast: a few accounts, ~60 merchants with aliases (created if
-missing), 3 years of dates in the order a ledger accrues them (monthly statements), amounts shaped per category, monthly salary and rent. On
+missing), 3 years of dates in the order a ledger accrues them (monthly statements: one import batch
+per account and month, every row with its fingerprint), amounts shaped per category, monthly salary and rent. On
 PostgreSQL rows go in with COPY; elsewhere with bulk_create in batches. The user is created
 if missing (password "bench-password-1").
 
@@ -13,6 +14,7 @@ with the secondary b-tree indexes and ~9-19k with the GIN full-text index too (t
 load and rebuilding them was no faster (15.4k rows/s against 15.7-18.3k), so it does not."""
 
 import datetime
+import hashlib
 import json
 import random
 import time
@@ -22,9 +24,10 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from ledger.models import Account, Category, Transaction
+from ledger.models import Account, Category, ImportBatch, Transaction
 from merchants.models import Merchant, MerchantAlias
 from merchants.services import normalise_descriptor
 
@@ -55,7 +58,7 @@ NOTES = ["", "", "", "", "", "", "team lunch", "birthday present", "reimbursable
 COPY_COLUMNS = (
     "id", "user_id", "account_id", "date", "amount", "currency", "merchant_raw", "merchant_id", "category_id",
     "source", "confidence", "blockchain_hash", "ipfs_cid", "note", "external_id", "fingerprint", "is_deleted",
-    "created_at", "updated_at",
+    "import_batch_id", "created_at", "updated_at",
 )
 
 
@@ -78,8 +81,11 @@ class Command(BaseCommand):
         merchants = self._merchants()
         categories = dict(Category.objects.filter(user__isnull=True).values_list("slug", "id"))
         started = time.perf_counter()
-        rows = self._rows(rng, user, accounts, merchants, categories, options["transactions"], options["years"])
+        first_day = datetime.date.today() - datetime.timedelta(days=365 * options["years"])
+        batches = self._statements(user, accounts[:2], first_day)
+        rows = self._rows(rng, user, accounts, merchants, categories, options["transactions"], first_day, batches)
         written = self._write(rows, options["batch"])
+        self._count_statements(batches)
         elapsed = time.perf_counter() - started
         if connection.vendor == "postgresql" and connection.get_autocommit():
             # Fresh statistics and a set visibility map: the planner and index-only scans need them.
@@ -113,13 +119,44 @@ class Command(BaseCommand):
             result.append((merchant, merchant.category, typical, spread))
         return result
 
-    def _rows(self, rng, user, accounts, merchants, categories, count, years):
+    def _statements(self, user, accounts: list[Account], first_day: datetime.date) -> dict[tuple, ImportBatch]:
+        """One imported CSV statement per account and month, as the ingest app records a file:
+        every seeded row has its batch and a fingerprint, so the indexes a real ledger keeps
+        on them (the live-fingerprint unique index, the batch index) carry their real load."""
+        run = uuid.uuid4().hex  # each run is new files: a second run adds rows, as before
+        months, month = [], first_day.replace(day=1)
+        while month <= datetime.date.today():
+            months.append(month)
+            month = (month + datetime.timedelta(days=32)).replace(day=1)
+        batches = {
+            (account.pk, month): ImportBatch(
+                user=user, account=account, format=ImportBatch.Format.CSV, status=ImportBatch.Status.COMPLETED,
+                filename=f"{account.name.lower().replace(' ', '-')}-{month:%Y-%m}.csv",
+                file_hash=hashlib.sha256(f"seed_bulk:{run}:{account.pk}:{month}".encode()).hexdigest(),
+                finished_at=timezone.now(),
+            )
+            for account in accounts
+            for month in months
+        }
+        ImportBatch.objects.bulk_create(batches.values())
+        return batches
+
+    def _count_statements(self, batches: dict[tuple, ImportBatch]) -> None:
+        counts = dict(
+            Transaction.objects.filter(import_batch__in=[batch.pk for batch in batches.values()])
+            .values_list("import_batch").annotate(rows=Count("id")).values_list("import_batch", "rows")
+        )
+        for batch in batches.values():
+            batch.total_rows = batch.imported = counts.get(batch.pk, 0)
+        ImportBatch.objects.bulk_update(batches.values(), ["total_rows", "imported"], batch_size=500)
+
+    def _rows(self, rng, user, accounts, merchants, categories, count, first_day, batches):
         today = datetime.date.today()
-        first_day = today - datetime.timedelta(days=365 * years)
         span = (today - first_day).days
+        run = uuid.uuid4().hex
         now = timezone.now()
         fallback = categories["uncategorized"]
-        salary_every = max(count // (12 * years), 1) if count >= 200 else 0
+        salary_every = max(count * 30 // max(span, 30), 1) if count >= 200 else 0
         # A ledger accrues in date order: each month's statement is imported a few days after
         # the month ends. Rows go in that order, with that import time as created_at (never in
         # the future), so the table's physical order follows dates as a real one's does.
@@ -143,10 +180,11 @@ class Command(BaseCommand):
                 merchant_id = merchant.pk
                 descriptor = merchant.canonical_name.upper() + rng.choice(DESCRIPTOR_SUFFIXES).format(n=rng.randrange(100, 9999))
             confidence = json.dumps({"category": 0.9, "merchant": 1.0 if merchant_id else 0.0, "method": "merchant"})
+            fingerprint = hashlib.sha256(f"{run}:{index}:{account.pk}:{day}:{amount}:{descriptor}".encode()).hexdigest()
             yield (
                 uuid.UUID(int=rng.getrandbits(128), version=4), user.pk, account.pk, day, amount, "USD", descriptor,
-                merchant_id, categories.get(slug, fallback), "csv", confidence, "", "", rng.choice(NOTES), "", "",
-                False, stamp, stamp,
+                merchant_id, categories.get(slug, fallback), "csv", confidence, "", "", rng.choice(NOTES), "",
+                fingerprint, False, batches[(account.pk, day.replace(day=1))].pk, stamp, stamp,
             )
 
     def _write(self, rows, batch: int) -> int:
