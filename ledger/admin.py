@@ -33,6 +33,34 @@ class TransactionAdminForm(forms.ModelForm):
         return cleaned
 
 
+class CategoryAdminForm(forms.ModelForm):
+    """A user's category, held to what `category_create` and `category_update` allow: it has an
+    owner (a category without one would show in every user's list), its slug is not a system
+    slug (slug lookups would find the user's row instead of the system one) and its parent is
+    a system category or one of the same user's, never itself."""
+
+    class Meta:
+        model = Category
+        fields = ("slug", "name", "parent", "user")
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None and self.instance.is_system:
+            return cleaned
+        # An existing category keeps its owner (its transactions are that user's).
+        owner = cleaned.get("user") if "user" in self.fields else self.instance.user
+        slug, parent = cleaned.get("slug"), cleaned.get("parent")
+        if owner is None:
+            self.add_error("user", "A category of one's own needs its owner.")
+        if slug and Category.objects.filter(user__isnull=True, slug=slug).exclude(pk=self.instance.pk).exists():
+            self.add_error("slug", f"{slug!r} is a system category.")
+        if parent is not None and parent.user_id is not None and owner is not None and parent.user_id != owner.pk:
+            self.add_error("parent", "That category belongs to another user.")
+        if parent is not None and self.instance.pk is not None and parent.pk == self.instance.pk:
+            self.add_error("parent", "A category cannot be its own parent.")
+        return cleaned
+
+
 @admin.register(Transaction)
 class TransactionAdmin(admin.ModelAdmin):
     """Edits go through the ledger's services, as the API's do: a category change is recorded
@@ -123,17 +151,38 @@ class UserCorrectionAdmin(admin.ModelAdmin):
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
+    """The system taxonomy is read-only here; a user's own category is edited under the rules
+    the API keeps (CategoryAdminForm) and deleted through `category_delete`, which first moves
+    its transactions to `uncategorized` (a plain delete was refused: transactions protect
+    their category)."""
+
+    form = CategoryAdminForm
     list_display = ("slug", "name", "parent", "is_system", "user")
     list_filter = ("is_system",)
     search_fields = ("slug", "name")
     list_select_related = ("parent", "user")
     raw_id_fields = ("user",)
 
+    def get_deleted_objects(self, objs, request):
+        # Transactions and child categories protect a category, so the confirmation page would
+        # refuse (and ask for the right to hard-delete transactions, which nobody has here); but
+        # category_delete moves the transactions to `uncategorized` and detaches the children
+        # before the category goes. Those are its only PROTECT relations (ledger.models).
+        deleted, counts, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, perms_needed - {Transaction._meta.verbose_name}, []
+
+    def delete_model(self, request, obj):
+        services.category_delete(user=obj.user, category_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for category in queryset.select_related("user"):
+            services.category_delete(user=category.user, category_id=category.pk)
+
     def get_readonly_fields(self, request, obj=None):
         # The system taxonomy comes from fixtures/categories.json; edit the file, not the row.
         if obj is not None and obj.is_system:
             return ("slug", "name", "parent", "is_system", "user")
-        return ("is_system",)
+        return ("is_system",) if obj is None else ("is_system", "user")
 
     def has_delete_permission(self, request, obj=None):
         return obj is None or not obj.is_system

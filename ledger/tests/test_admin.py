@@ -193,3 +193,56 @@ def test_an_admin_edit_the_service_would_refuse_is_a_field_error_not_a_500(staff
     assert staff.post(url, change_form(staff, row, currency="eur")).status_code == 302
     row.refresh_from_db()
     assert row.currency == "EUR"
+
+
+def category_form(staff, category=None, **data) -> dict:
+    url = reverse("admin:ledger_category_change", args=[category.pk]) if category else reverse("admin:ledger_category_add")
+    return staff.post(url, {"slug": "", "name": "", "parent": "", "user": "", **data})
+
+
+def test_an_admin_adds_a_users_category_only_under_the_apis_rules(staff, user, other_user):
+    theirs = CategoryFactory(user=other_user, slug="their_own", name="Their own")
+    refused = {
+        "no owner": {"slug": "side_hustle", "name": "Side hustle"},
+        "a system slug": {"slug": "coffee", "name": "Coffee", "user": str(user.pk)},
+        "another user's parent": {"slug": "side_hustle", "name": "Side hustle", "user": str(user.pk), "parent": str(theirs.pk)},
+    }
+    for case, data in refused.items():
+        response = category_form(staff, **data)
+        assert response.status_code == 200, case  # the form again, with its error
+        assert response.context["adminform"].form.errors, case
+    assert not Category.objects.filter(user=user).exists()
+    created = category_form(staff, slug="side_hustle", name="Side hustle", user=str(user.pk), parent=str(system_category("income").pk))
+    assert created.status_code == 302
+    assert Category.objects.get(user=user, slug="side_hustle").parent.slug == "income"
+
+
+def test_an_admin_keeps_a_users_category_with_its_owner_and_off_itself(staff, user, other_user):
+    own = CategoryFactory(user=user, slug="side_hustle", name="Side hustle")
+    assert "user" not in staff.get(reverse("admin:ledger_category_change", args=[own.pk])).context["adminform"].form.fields
+    response = category_form(staff, own, slug="side_hustle", name="Side hustle", parent=str(own.pk))
+    assert response.status_code == 200 and "parent" in response.context["adminform"].form.errors
+    response = category_form(staff, own, slug="side_hustle", name="Gigs", user=str(other_user.pk))
+    assert response.status_code == 302
+    own.refresh_from_db()
+    assert own.name == "Gigs" and own.user == user
+
+
+def test_deleting_a_users_category_in_the_admin_moves_its_transactions_to_uncategorized(staff, user):
+    own = CategoryFactory(user=user, slug="side_hustle", name="Side hustle")
+    child = CategoryFactory(user=user, slug="gigs", name="Gigs", parent=own)
+    row = TransactionFactory(user=user, category=own)
+    response = staff.post(reverse("admin:ledger_category_delete", args=[own.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not Category.objects.filter(pk=own.pk).exists()
+    row.refresh_from_db()
+    child.refresh_from_db()
+    assert row.category.slug == "uncategorized" and child.parent is None
+    # The bulk action takes the same path.
+    other = CategoryFactory(user=user, slug="fun_money", name="Fun money")
+    TransactionFactory(user=user, category=other)
+    response = staff.post(
+        reverse("admin:ledger_category_changelist"), {"action": "delete_selected", ACTION_CHECKBOX_NAME: [str(other.pk)], "post": "yes"}
+    )
+    assert response.status_code == 302
+    assert set(Transaction.objects.filter(user=user).values_list("category__slug", flat=True)) == {"uncategorized"}
