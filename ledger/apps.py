@@ -6,7 +6,9 @@ class LedgerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from ledger.receivers import forget_counts
+        from ledger.receivers import forget_counts, merged_merchant_rows_changed
         from ledger.signals import transactions_changed
+        from merchants.signals import merchant_merging
 
         transactions_changed.connect(forget_counts, dispatch_uid="ledger.forget_counts")
+        merchant_merging.connect(merged_merchant_rows_changed, dispatch_uid="ledger.merged_merchant_rows_changed")

@@ -13,6 +13,7 @@ from core.exceptions import ApplicationError, ConflictError, NotFoundError
 from merchants.index import bump_index_version, get_index
 from merchants.models import Merchant, MerchantAlias, MerchantMerge, UnmatchedDescriptor
 from merchants.normalisation import normalise_descriptor
+from merchants.signals import merchant_merging
 
 MAX_ALIASES = 50
 NEAR_DUPLICATE_SIMILARITY = 0.8
@@ -181,6 +182,7 @@ def merchant_merge(*, source_id, into_id, merged_by=None) -> MerchantMerge:
     name_key = normalise_descriptor(source.canonical_name)
     if name_key and not MerchantAlias.objects.filter(normalised=name_key).exists():
         MerchantAlias.objects.create(merchant=into, alias=source.canonical_name, normalised=name_key)
+    merchant_merging.send(sender=Merchant, source_id=source.id, into_id=into.id)
     repointed = _repoint_relations(source, into)
     merge = MerchantMerge.objects.create(
         source_merchant_id=source.id,
