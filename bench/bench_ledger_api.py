@@ -11,7 +11,9 @@ same queries (the floor). Then stops gunicorn.
 Load generator: wrk (with a Lua script for p95) when installed, else a Python thread pool
 (http.client). Bulk-categorize always uses the Python client: each client posts its own
 10,000 ids, alternating the category so every request really changes 10,000 rows; one
-client runs for at least 20 s after a warm-up request, then CONCURRENCY clients for BENCH_SECONDS.
+client runs for at least 20 s after a warm-up request, then one request follows a CHECKPOINT (the
+first change to a page after one writes the page whole to the WAL), then CONCURRENCY clients for
+BENCH_SECONDS.
 
 The floor: the list's page query is the SQL the PostgreSQL path sends (ledger.json_pages,
 the database builds the JSON); its count is cached, so a request's floor is the page query
@@ -50,6 +52,7 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "16"))
 RUN_BULK = os.environ.get("BENCH_BULK", "1") != "0"
 COPY_ROWS = int(os.environ.get("BENCH_COPY_ROWS", "100000"))
 BULK_SIZE = 10_000
+BULK_PATH = "/api/v1/transactions/bulk-categorize/"
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/ledgerline_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Tokens are minted in this process and checked by gunicorn: both must sign with one key.
@@ -447,7 +450,7 @@ def run_bulk(port: int, token: str, id_sets: list[list[str]]) -> None:
     bodies = [[json.dumps({"ids": ids, "category": category}) for category in ("dining", "shopping")] for ids in id_sets]
 
     def bulk_request(index: int, round_number: int):
-        return "POST", "/api/v1/transactions/bulk-categorize/", bodies[index % len(bodies)][round_number % 2]
+        return "POST", BULK_PATH, bodies[index % len(bodies)][round_number % 2]
 
     floor = bulk_sql_ms(id_sets[0])
     # Warm-up, as the list scenarios have: the worker's connection and its descriptor cache.
@@ -456,10 +459,28 @@ def run_bulk(port: int, token: str, id_sets: list[list[str]]) -> None:
     single = run_python_clients(port, token, bulk_request, max(SECONDS, 20), 1)
     print(f"{'bulk-categorize 10k, 1 client':34} {single['p50']:8.1f} {single['p95']:8.1f} {single['rps']:8.1f} {single['errors']:6d} "
           f"{floor:11.1f} {'':>12} {single['p50'] / floor:8.1f}")
+    # A one-off re-categorisation usually comes long after the last one: the first change to
+    # each page since the last checkpoint writes the whole page to the WAL. One request right
+    # after a CHECKPOINT, on rows the one-client run did not touch, shows that case.
+    cold = checkpointed_bulk_ms(port, token, bodies[-1][0]) if len(bodies) > 1 else None
+    if cold is not None:
+        print(f"{'bulk-categorize 10k after CHECKPOINT':34} {cold:8.1f}")
     clients = min(CONCURRENCY, len(bodies))
     concurrent = run_python_clients(port, token, bulk_request, SECONDS, clients)
     print(f"{f'bulk-categorize 10k, {clients} clients':34} {concurrent['p50']:8.1f} "
           f"{concurrent['p95']:8.1f} {concurrent['rps']:8.1f} {concurrent['errors']:6d}")
+
+
+def checkpointed_bulk_ms(port: int, token: str, body: str) -> float | None:
+    from django.db import DatabaseError, connection
+
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("CHECKPOINT")
+    except DatabaseError as error:  # needs superuser or pg_checkpoint
+        print(f"CHECKPOINT refused ({error}); no after-checkpoint figure")
+        return None
+    return run_python_clients(port, token, lambda index, round_number: ("POST", BULK_PATH, body), 0.1, 1)["p50"]
 
 
 if __name__ == "__main__":
