@@ -34,10 +34,8 @@ class TransactionAdminForm(forms.ModelForm):
 
 
 class CategoryAdminForm(forms.ModelForm):
-    """A user's category, held to what `category_create` and `category_update` allow: it has an
-    owner (a category without one would show in every user's list), its slug is not a system
-    slug (slug lookups would find the user's row instead of the system one) and its parent is
-    a system category or one of the same user's, never itself."""
+    """A user's category, held to the rules the API keeps (`services.category_check`), and it
+    has an owner: a category without one would show in every user's list."""
 
     class Meta:
         model = Category
@@ -47,17 +45,20 @@ class CategoryAdminForm(forms.ModelForm):
         cleaned = super().clean()
         if self.instance.pk is not None and self.instance.is_system:
             return cleaned
-        # An existing category keeps its owner (its transactions are that user's).
+        # The owner is chosen when the category is added, then read-only (and the database
+        # holds that a category without an owner is a system one).
         owner = cleaned.get("user") if "user" in self.fields else self.instance.user
-        slug, parent = cleaned.get("slug"), cleaned.get("parent")
         if owner is None:
             self.add_error("user", "A category of one's own needs its owner.")
-        if slug and Category.objects.filter(user__isnull=True, slug=slug).exclude(pk=self.instance.pk).exists():
-            self.add_error("slug", f"{slug!r} is a system category.")
-        if parent is not None and parent.user_id is not None and owner is not None and parent.user_id != owner.pk:
-            self.add_error("parent", "That category belongs to another user.")
-        if parent is not None and self.instance.pk is not None and parent.pk == self.instance.pk:
-            self.add_error("parent", "A category cannot be its own parent.")
+            return cleaned
+        try:
+            services.category_check(
+                user=owner, slug=cleaned.get("slug"), parent=cleaned.get("parent"),
+                category=self.instance if self.instance.pk is not None else None,
+            )
+        except ApplicationError as error:
+            for field, messages_ in (error.errors or {None: [error.message]}).items():
+                self.add_error(field if field in self.fields else None, messages_)
         return cleaned
 
 
@@ -182,6 +183,7 @@ class CategoryAdmin(admin.ModelAdmin):
         # The system taxonomy comes from fixtures/categories.json; edit the file, not the row.
         if obj is not None and obj.is_system:
             return ("slug", "name", "parent", "is_system", "user")
+        # A user's category keeps its owner (its transactions are that user's).
         return ("is_system",) if obj is None else ("is_system", "user")
 
     def has_delete_permission(self, request, obj=None):

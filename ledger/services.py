@@ -461,14 +461,26 @@ def category_create(*, user, name: str, slug: str = "", parent: str | None = Non
     slug = slugify(slug or name).replace("-", "_")[:50]
     if not slug:
         raise _invalid("slug", "A slug (or a name to derive it from) is required.")
-    if Category.objects.filter(user__isnull=True, slug=slug).exists():
-        raise ConflictError(f"{slug!r} is a system category.", code="category_exists")
     parent_row = _resolve_category(user=user, slug=parent, field="parent") if parent else None
+    category_check(user=user, slug=slug, parent=parent_row)
     try:
         with transaction.atomic():
             return Category.objects.create(user=user, slug=slug, name=name, parent=parent_row, is_system=False)
     except IntegrityError:
         raise ConflictError(f"You already have a category {slug!r}.", code="category_exists") from None
+
+
+def category_check(*, user, slug: str | None, parent: Category | None, category: Category | None = None) -> None:
+    """The rules a user's category keeps (the API's create and update, and the admin form):
+    its slug never shadows a system slug, and its parent is a system category or one of the
+    same user's, never itself."""
+    if slug and Category.objects.filter(user__isnull=True, slug=slug).exclude(pk=getattr(category, "pk", None)).exists():
+        message = f"{slug!r} is a system category."
+        raise ConflictError(message, code="category_exists", errors={"slug": [message]})
+    if parent is not None and parent.user_id not in (None, getattr(user, "pk", None)):
+        raise _invalid("parent", "That category belongs to another user.")
+    if parent is not None and category is not None and parent.pk == category.pk:
+        raise _invalid("parent", "A category cannot be its own parent.")
 
 
 def _own_category(*, user, category_id) -> Category:
@@ -485,8 +497,7 @@ def category_update(*, user, category_id, name: str | None = None, parent: str |
         category.name = name
     if parent is not None:
         parent_row = _resolve_category(user=user, slug=parent, field="parent") if parent else None
-        if parent_row is not None and parent_row.pk == category.pk:
-            raise _invalid("parent", "A category cannot be its own parent.")
+        category_check(user=user, slug=None, parent=parent_row, category=category)
         category.parent = parent_row
     category.save()
     return category

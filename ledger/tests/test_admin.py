@@ -246,3 +246,4 @@ def test_deleting_a_users_category_in_the_admin_moves_its_transactions_to_uncate
     )
     assert response.status_code == 302
     assert set(Transaction.objects.filter(user=user).values_list("category__slug", flat=True)) == {"uncategorized"}
+
