@@ -34,6 +34,13 @@ class UserAdmin(DjangoUserAdmin):
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "full_name", "usable_password", "password1", "password2"]})]
 
+    def get_deleted_objects(self, objs, request):
+        # What a user owns goes with them (CASCADE). Screens that never hard-delete one of those
+        # rows on its own (the ledger soft-deletes transactions) must not stop erasing the whole
+        # user: the right to delete a user is the right to delete what they own.
+        deleted, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return deleted, counts, set(), protected
+
 
 @admin.register(DeviceSession)
 class DeviceSessionAdmin(admin.ModelAdmin):

@@ -165,10 +165,10 @@ class CategoryAdmin(admin.ModelAdmin):
     raw_id_fields = ("user",)
 
     def get_deleted_objects(self, objs, request):
-        # Transactions and child categories protect a category, so the confirmation page would
-        # refuse (and ask for the right to hard-delete transactions, which nobody has here); but
-        # category_delete moves the transactions to `uncategorized` and detaches the children
-        # before the category goes. Those are its only PROTECT relations (ledger.models).
+        # Transactions and child categories restrict a category's deletion, so the confirmation
+        # page would refuse (and ask for the right to hard-delete transactions, which nobody has
+        # here); but category_delete moves the transactions to `uncategorized` and detaches the
+        # children before the category goes. Those are its only RESTRICT relations (ledger.models).
         deleted, counts, perms_needed, _protected = super().get_deleted_objects(objs, request)
         return deleted, counts, perms_needed - {Transaction._meta.verbose_name}, []
 

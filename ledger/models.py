@@ -78,7 +78,9 @@ class Category(models.Model):
     )
     slug = models.SlugField(max_length=50)
     name = models.CharField(max_length=100)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # RESTRICT, not PROTECT: a parent with children cannot be deleted alone, but deleting its
+    # user takes both (the same for the transactions' account and category).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT, related_name="children")
     is_system = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -161,7 +163,7 @@ class Transaction(models.Model):
     # with them, so they also serve the foreign keys' lookups (deleting an account or a
     # category), and bulk-categorise writes two index entries fewer per row.
     account = models.ForeignKey(
-        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="transactions", db_index=False
+        Account, null=True, blank=True, on_delete=models.RESTRICT, related_name="transactions", db_index=False
     )
     date = models.DateField()
     amount = money_field(help_text="Signed: negative = money out, positive = money in.")
@@ -170,7 +172,7 @@ class Transaction(models.Model):
     merchant = models.ForeignKey(
         "merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
     )
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="transactions", db_index=False)
+    category = models.ForeignKey(Category, on_delete=models.RESTRICT, related_name="transactions", db_index=False)
     source = models.CharField(max_length=10, choices=TransactionSource.choices, default=TransactionSource.MANUAL)
     confidence = models.JSONField(default=dict, blank=True)
     anomaly_score = models.FloatField(null=True, blank=True)
@@ -237,15 +239,28 @@ class UserCorrection(models.Model):
     categoriser learns from it through CategoryRule, written by the same service.
 
     Whose correction it is follows from the transaction: no user column of its own, so it
-    cannot disagree with the transaction's, and bulk-categorise writes one foreign-key check
-    and one index entry fewer per row."""
+    cannot disagree with the transaction's, and bulk-categorise writes one index entry fewer
+    per row.
+
+    Its three references are foreign keys without a database constraint (`db_constraint=False`):
+    Django still joins them and still applies CASCADE and SET_NULL when a transaction or a
+    category is deleted (every deletion goes through the ORM; no code deletes with raw SQL), and
+    they stay indexed for those deletions. What the database no longer does is check each
+    inserted row: ~13 us per correction at commit, 128 ms of a 10,000-row bulk-categorise
+    (measured on PostgreSQL 15 at a million rows; the check of the transaction locks every
+    changed row a second time). Every correction is written by a ledger service that has just
+    locked the transaction it names (its UPDATE, or select_for_update) and resolved both
+    categories from that row and from a category it read, so the values are valid by
+    construction; the transaction's own category keeps its constraint."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    transaction = models.ForeignKey(Transaction, on_delete=models.CASCADE, related_name="corrections")
-    old_category = models.ForeignKey(
-        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.CASCADE, related_name="corrections", db_constraint=False
     )
-    new_category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    old_category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    new_category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     reason = models.CharField(max_length=255, blank=True)
     descriptor = models.CharField(max_length=255, blank=True, help_text="Normalised merchant descriptor at the time.")
     created_at = models.DateTimeField(auto_now_add=True)

@@ -11,7 +11,7 @@ from operator import itemgetter
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import ProtectedError
+from django.db.models import RestrictedError
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import slugify
@@ -546,5 +546,5 @@ def account_delete(*, user, account_id) -> None:
     try:
         with transaction.atomic():
             account.delete()
-    except ProtectedError:
+    except RestrictedError:
         raise ConflictError("The account still has transactions.", code="account_in_use") from None

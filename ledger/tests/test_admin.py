@@ -9,6 +9,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.test import Client
 from django.urls import reverse
 
+from ledger import services
 from ledger.models import Category, Transaction, UserCorrection
 from ledger.tests.factories import AccountFactory, CategoryFactory, TransactionFactory, system_category
 
@@ -247,3 +248,18 @@ def test_deleting_a_users_category_in_the_admin_moves_its_transactions_to_uncate
     assert response.status_code == 302
     assert set(Transaction.objects.filter(user=user).values_list("category__slug", flat=True)) == {"uncategorized"}
 
+
+
+def test_an_admin_deletes_a_user_with_their_whole_ledger(staff, user, other_user):
+    own_category = CategoryFactory(user=user, slug="boardgames")
+    row = TransactionFactory(user=user, account=AccountFactory(user=user), category=own_category)
+    services.transaction_correct(user=user, transaction_id=row.pk, new_category="dining")
+    theirs = TransactionFactory(user=other_user)
+    url = reverse("admin:accounts_user_delete", args=[user.pk])
+    confirmation = staff.get(url)
+    assert confirmation.status_code == 200 and not confirmation.context["protected"]
+    assert staff.post(url, {"post": "yes"}).status_code == 302
+    assert not Transaction.objects.filter(user_id=user.pk).exists()
+    assert not UserCorrection.objects.filter(transaction_id=row.pk).exists()
+    assert not Category.objects.filter(pk=own_category.pk).exists()
+    assert Transaction.objects.filter(pk=theirs.pk).exists()

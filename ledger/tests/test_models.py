@@ -4,8 +4,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from core.categories import system_category_slugs
-from ledger.models import Category
-from ledger.tests.factories import AccountFactory, TransactionFactory
+from ledger import services
+from ledger.models import Category, Transaction, UserCorrection
+from ledger.tests.factories import AccountFactory, CategoryFactory, TransactionFactory, system_category
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +67,25 @@ def test_the_transactions_table_keeps_room_on_each_page_for_updated_rows():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'ledger_transaction'")
         assert cursor.fetchone()[0] == ["fillfactor=90"]
+
+
+def test_deleting_categories_and_users_leaves_no_correction_naming_a_missing_row(user):
+    """Corrections' references carry no database constraint (UserCorrection); Django's CASCADE
+    and SET_NULL must still leave none pointing at a deleted transaction or category."""
+    boardgames = CategoryFactory(user=user, slug="boardgames")
+    moved_in = TransactionFactory(user=user, category=system_category("groceries"))
+    moved_out = TransactionFactory(user=user, category=boardgames)
+    services.transaction_correct(user=user, transaction_id=moved_in.pk, new_category="boardgames")
+    services.transactions_bulk_categorise(user=user, category="dining", ids=[str(moved_out.pk)])
+
+    services.category_delete(user=user, category_id=boardgames.pk)
+    assert not UserCorrection.objects.filter(transaction=moved_in).exists()
+    assert list(UserCorrection.objects.filter(transaction=moved_out).values_list("old_category", "new_category__slug")) == [
+        (None, "dining")
+    ]
+
+    TransactionFactory(user=user)  # a row without corrections goes too
+    user.delete()
+    assert not Transaction.objects.filter(pk__in=[moved_in.pk, moved_out.pk]).exists()
+    assert not UserCorrection.objects.filter(transaction_id=moved_out.pk).exists()
+    assert not UserCorrection.objects.exclude(transaction__in=Transaction.objects.all()).exists()
