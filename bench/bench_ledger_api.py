@@ -2,7 +2,8 @@
 """Ledger API benchmark against PostgreSQL, through gunicorn, as `make bench` runs it.
 
 Self-contained: creates the database if missing, migrates, seeds BENCH_ROWS transactions
-for bench@ledgerline.local with `seed_bulk` (COPY) unless they are there, starts gunicorn
+for bench@ledgerline.local with `seed_bulk` (COPY) unless they are there (and drops the
+corrections earlier runs wrote, so each run starts from the seeded ledger), starts gunicorn
 (docker/gunicorn.conf.py when present, else -w 4 -k gthread --threads 4) on a free loopback
 port with throttles out of the way, drives 16 concurrent clients for BENCH_SECONDS per
 scenario (BENCH_REPEATS times) and prints p50/p95/requests-per-second, plus the ratio to the raw SQL time of the
@@ -105,12 +106,31 @@ def prepare() -> tuple[str, list[list[str]]]:
         print(f"seeding {ROWS - have} transactions for {EMAIL} (have {have})")
         manage("seed_bulk", "--user", EMAIL, "--transactions", str(ROWS - have), "--seed", str(have))
         user = User.objects.get(email=EMAIL)
+    forget_earlier_runs_corrections(user)
     vacuum_if_dead_rows(seeded=have < ROWS)
     from accounts.services import session_open
 
     token = session_open(user=user, ip_address="127.0.0.1", user_agent="bench").access_token
     ids = [str(pk) for pk in Transaction.objects.filter(user=user, is_deleted=False).order_by("?").values_list("id", flat=True)[: BULK_SIZE * CONCURRENCY]]
     return token, [ids[i : i + BULK_SIZE] for i in range(0, len(ids), BULK_SIZE)]
+
+
+def forget_earlier_runs_corrections(user) -> None:
+    """Start from the seeded ledger, which has no corrections. Each run's bulk-categorize
+    requests write ~400,000; kept, they grow the corrections' indexes run after run and every
+    later run's figures drift (its INSERT lands on ever more random leaf pages)."""
+    from django.db import connection
+
+    if user is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM ledger_usercorrection c USING ledger_transaction t WHERE t.id = c.transaction_id AND t.user_id = %s",
+            [user.pk],
+        )
+        if cursor.rowcount:
+            print(f"dropped {cursor.rowcount:,} corrections left by earlier runs; VACUUM FULL ledger_usercorrection")
+            cursor.execute("VACUUM FULL ledger_usercorrection")
 
 
 def vacuum_if_dead_rows(*, seeded: bool = False) -> None:
