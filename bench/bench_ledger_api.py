@@ -121,15 +121,14 @@ def forget_earlier_runs_corrections(user) -> None:
     later run's figures drift (its INSERT lands on ever more random leaf pages)."""
     from django.db import connection
 
+    from ledger.models import UserCorrection
+
     if user is None:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "DELETE FROM ledger_usercorrection c USING ledger_transaction t WHERE t.id = c.transaction_id AND t.user_id = %s",
-            [user.pk],
-        )
-        if cursor.rowcount:
-            print(f"dropped {cursor.rowcount:,} corrections left by earlier runs; VACUUM FULL ledger_usercorrection")
+    dropped, _ = UserCorrection.objects.filter(transaction__user=user).delete()
+    if dropped:
+        print(f"dropped {dropped:,} corrections left by earlier runs; VACUUM FULL ledger_usercorrection")
+        with connection.cursor() as cursor:
             cursor.execute("VACUUM FULL ledger_usercorrection")
 
 

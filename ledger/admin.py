@@ -154,8 +154,8 @@ class UserCorrectionAdmin(admin.ModelAdmin):
 class CategoryAdmin(admin.ModelAdmin):
     """The system taxonomy is read-only here; a user's own category is edited under the rules
     the API keeps (CategoryAdminForm) and deleted through `category_delete`, which first moves
-    its transactions to `uncategorized` (a plain delete was refused: transactions protect
-    their category)."""
+    its transactions to `uncategorized` (a plain delete was refused: transactions restrict
+    their category's deletion)."""
 
     form = CategoryAdminForm
     list_display = ("slug", "name", "parent", "is_system", "user")
