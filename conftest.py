@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.live import running_stack
+
 
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
@@ -79,3 +81,11 @@ def authenticated_client(user) -> APIClient:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def live_stack(tmp_path):
+    """daphne + a real Celery worker (all queues) on the test database and Redis; see tests/live.py.
+    Use with `pytest.mark.e2e` and `pytest.mark.django_db(transaction=True)`."""
+    with running_stack(tmp_path) as stack:
+        yield stack
