@@ -355,3 +355,14 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Budgets (issue 16) ---------------------------------------------------------------
+# How long a user's budget figures are kept between their writes (budgets.cache); 0 = off.
+BUDGETS_SPENDING_CACHE_SECONDS = env.int("BUDGETS_SPENDING_CACHE_SECONDS", default=300)
+# Suggestions: never below this amount; flagged when the monthly average is above this.
+BUDGET_SUGGESTION_FLOOR = env.str("BUDGET_SUGGESTION_FLOOR", default="10.00")
+BUDGET_SUGGESTION_FLAG_ABOVE = env.str("BUDGET_SUGGESTION_FLAG_ABOVE", default="10000.00")
+BEAT_SCHEDULES["budgets: close ended budgets, renew auto-renewing ones"] = {
+    "task": "budgets.tasks.scheduled_renew_budgets",
+    "crontab": {"minute": "0", "hour": "3"},
+}
