@@ -218,8 +218,8 @@ def budgets_close_ended(*, now: datetime.datetime | None = None) -> dict[str, in
 
 @transaction.atomic
 def _close_and_renew(*, budget_id, today: datetime.date) -> tuple[int, int]:
-    budget = Budget.objects.select_for_update().filter(pk=budget_id, closed_period__isnull=True).first()
-    if budget is None:  # another run closed it meanwhile
+    budget = Budget.objects.select_for_update().filter(pk=budget_id).first()
+    if budget is None or BudgetPeriod.objects.filter(budget=budget).exists():  # deleted or closed meanwhile
         return 0, 0
     closed = renewed = 0
     for _ in range(MAX_CATCH_UP_PERIODS):
