@@ -87,7 +87,7 @@ ORDER BY b.start_date, c.slug, b.id
 
 # The suggestion's window: the last 90 days, today included.
 RECENT_DAYS = 90
-_RECENT = """recent (category_id, total) AS (
+_RECENT = """recent (category_id, total) AS {materialized}(
     SELECT t.category_id, SUM(t.amount) FROM {transaction} t
     WHERE t.user_id = %(user)s AND t.is_deleted = %(deleted)s AND t.date >= %(since)s AND t.date <= %(until)s
     GROUP BY t.category_id
@@ -109,7 +109,10 @@ def _statement(vendor: str, with_recent: bool, filters: tuple[str, ...]) -> str:
         "category": quote(Category._meta.db_table),
         "transaction": quote(Transaction._meta.db_table),
     }
-    recent = (_RECENT if with_recent else _NO_RECENT).format(**tables)
+    # Computed once, not once per budget: without MATERIALIZED, PostgreSQL may inline it into
+    # a nested loop (it did, with no statistics on a fresh budgets table: 40 s, not 0.1 s).
+    materialized = "MATERIALIZED " if vendor == "postgresql" else ""
+    recent = (_RECENT if with_recent else _NO_RECENT).format(materialized=materialized, **tables)
     return _SQL.format(
         **tables,
         recent=recent,
