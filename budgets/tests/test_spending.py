@@ -115,7 +115,7 @@ def test_the_list_reads_every_budgets_spending_in_one_query(auth_client, user, s
     assert len(response.json()) == 9
     statements = [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
     assert len([sql for sql in statements if Transaction._meta.db_table in sql]) == 1
-    # The token's user, (on PostgreSQL: SET LOCAL jit = off), the statement; nothing per budget.
+    # The token's user, (on PostgreSQL: the planner settings), the statement; nothing per budget.
     assert len(statements) == 2 + (connection.vendor == "postgresql")
     by_category = {item["category"]: item["spent"] for item in response.json() if item["start_date"] == "2026-10-01"}
     # dining includes coffee (3.00); transport includes fuel (5.00)
