@@ -13,10 +13,10 @@ from budgets.serializers import (
     BudgetOutput,
     BudgetPeriodOutput,
     BudgetStatusOutput,
+    BudgetSuggestionOutput,
     BudgetUpdateInput,
     ComparisonOutput,
     ComparisonQuery,
-    SuggestionOutput,
 )
 from core.openapi import error_responses
 
@@ -153,7 +153,7 @@ class BudgetSuggestionsApi(APIView):
             "rounded up to a whole unit and never below BUDGET_SUGGESTION_FLOOR (null without spending); "
             "`flagged` when the average passes BUDGET_SUGGESTION_FLAG_ABOVE a month."
         ),
-        responses={200: SuggestionOutput(many=True), **error_responses(401)},
+        responses={200: BudgetSuggestionOutput(many=True), **error_responses(401)},
     )
     def get(self, request):
         return Response(selectors.budget_suggestions(user=request.user))

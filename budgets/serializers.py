@@ -127,7 +127,7 @@ class BudgetPeriodOutput(serializers.Serializer):
     closed_at = serializers.DateTimeField()
 
 
-class SuggestionOutput(serializers.Serializer):
+class BudgetSuggestionOutput(serializers.Serializer):
     category = serializers.CharField()
     average_monthly_spending = MoneyText(allow_null=True, help_text="Spending over the last 90 days / 3.")
     suggested_amount = MoneyText(allow_null=True, help_text="average x 1.1, rounded up, at least the floor.")
@@ -155,7 +155,7 @@ class PeriodBoundsOutput(serializers.Serializer):
 
 
 class ComparisonOutput(serializers.Serializer):
-    period = serializers.ChoiceField(choices=COMPARISON_PERIODS)
+    period = serializers.CharField(help_text="week, month, quarter or year.")
     current = PeriodBoundsOutput()
     previous = PeriodBoundsOutput()
     totals = ChangeOutput()

@@ -109,12 +109,16 @@ def _evaluate_later(budget: Budget) -> None:
 
 @transaction.atomic
 def budget_update(*, user, budget_id, data: Mapping[str, Any]) -> Budget:
-    """Change the fields present in `data` (amount, period, start_date, end_date, auto_renew).
-    A change that moves the percentage is evaluated for alerts after commit."""
+    """Change the fields present in `data` (amount, period, start_date, end_date, auto_renew);
+    a new start or period kind without an end date takes the calendar period's end. A change
+    that moves the percentage is evaluated for alerts after commit."""
     budget = _locked(user=user, budget_id=budget_id)
     for field in UPDATABLE:
         if field in data:
             setattr(budget, field, data[field])
+    if {"period", "start_date"} & set(data) and "end_date" not in data and budget.period != BudgetPeriodKind.CUSTOM:
+        # A new start or kind without an end: the calendar period from the (new) start.
+        budget.end_date = period_end(budget.start_date, budget.period)
     _check_amount(budget.amount)
     _check_dates(start_date=budget.start_date, end_date=budget.end_date)
     try:

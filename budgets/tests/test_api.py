@@ -137,6 +137,14 @@ def test_retrieve_patch_and_delete_my_budget(auth_client, user):
     assert not Budget.objects.exists()
 
 
+def test_patching_the_period_kind_moves_the_end_to_its_calendar_end(auth_client, user):
+    budget = BudgetFactory(user=user)
+    body = auth_client.patch(detail(budget), {"period": "weekly", "start_date": "2026-10-19"}, format="json").json()
+    assert (body["period"], body["start_date"], body["end_date"]) == ("weekly", "2026-10-19", "2026-10-25")
+    body = auth_client.patch(detail(budget), {"period": "custom"}, format="json").json()
+    assert body["end_date"] == "2026-10-25"
+
+
 def test_patch_refuses_an_end_before_the_start_and_a_taken_start(auth_client, user):
     budget = BudgetFactory(user=user)
     BudgetFactory(user=user, start_date=datetime.date(2026, 11, 1), end_date=datetime.date(2026, 11, 30))
