@@ -12,6 +12,7 @@ from websockets.sync.client import connect as ws_connect
 from accounts.services import session_open
 from accounts.tests.factories import UserFactory
 from budgets.models import AlertLevel, Budget, BudgetAlert
+from ledger.models import Category
 from ledger.tests.factories import AccountFactory
 from tests.live import receive_until, wait_until
 
@@ -19,6 +20,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_manual_transaction_crossing_80_percent_sends_a_budget_alert(live_stack):
+    # An earlier transactional test's flush may have emptied the seeded taxonomy.
+    Category.objects.get_or_create(user=None, slug="groceries", defaults={"name": "Groceries", "is_system": True})
     user = UserFactory()
     account = AccountFactory(user=user)
     headers = {"Authorization": f"Bearer {session_open(user=user, ip_address='127.0.0.1', user_agent='e2e').access_token}"}
