@@ -369,6 +369,14 @@ REPORTS_QBO_INTU_BID = env.str("REPORTS_QBO_INTU_BID", default="3000")
 REPORTS_PUBLIC_URL = env.str("REPORTS_PUBLIC_URL", default="http://127.0.0.1:8000")
 # A scheduled send claimed longer ago than this is presumed lost (worker died) and sent again.
 REPORTS_SEND_LEASE_SECONDS = env.int("REPORTS_SEND_LEASE_SECONDS", default=15 * 60)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "ReportFormatEnum": "reports.models.ReportFormat",
+    "ReportFileFormatEnum": "reports.models.FILE_FORMAT_CHOICES",
+    "ReportScheduleKindEnum": "reports.models.ScheduleKind",
+    "ReportCadenceEnum": "reports.models.Cadence",
+    # Named too: with a second "kind" enum in the schema, the accounts one would get a hashed name.
+    "AccountKindEnum": "ledger.models.AccountKind",
+})
 CELERY_TASK_ROUTES.update({
     # Named tasks win over the app's low_priority pattern: report files and emails go to default.
     "reports.tasks.render_report": {"queue": "default"},

@@ -23,6 +23,10 @@ class ReportFormat(models.TextChoices):
     TAX_PDF = "tax_pdf"
 
 
+# Every format but json: what a file-producing schedule may use.
+FILE_FORMAT_CHOICES = [(value, label) for value, label in ReportFormat.choices if value != ReportFormat.JSON]
+
+
 class ReportDefinition(models.Model):
     """A saved report spec a user can re-run (`/api/v1/reports/definitions/`)."""
 

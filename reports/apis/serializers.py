@@ -6,11 +6,18 @@ from typing import Any
 
 from rest_framework import serializers
 
-from reports.models import Cadence, GeneratedReport, ReportDefinition, ReportFormat, ReportSchedule, ScheduleKind
+from reports.models import (
+    FILE_FORMAT_CHOICES,
+    Cadence,
+    GeneratedReport,
+    ReportDefinition,
+    ReportFormat,
+    ReportSchedule,
+    ScheduleKind,
+)
 from reports.selectors import ReportTable
 from reports.spec import GROUPINGS, METRICS
 
-FILE_FORMATS = [value for value in ReportFormat.values if value != ReportFormat.JSON]
 
 
 class ReportFiltersInput(serializers.Serializer):
@@ -30,7 +37,7 @@ class ReportInput(serializers.Serializer):
     filters = ReportFiltersInput(required=False)
     group_by = serializers.ListField(child=serializers.ChoiceField(choices=GROUPINGS), required=False, max_length=2)
     metrics = serializers.ListField(child=serializers.ChoiceField(choices=METRICS), required=False)
-    format = serializers.ChoiceField(choices=ReportFormat.values, default=ReportFormat.JSON)
+    format = serializers.ChoiceField(choices=ReportFormat.choices, default=ReportFormat.JSON)
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         validated = super().to_internal_value(data)
@@ -45,12 +52,12 @@ class DefinitionInput(ReportInput):
 
 class DefinitionUpdateInput(ReportInput):
     name = serializers.CharField(max_length=120, required=False)
-    format = serializers.ChoiceField(choices=ReportFormat.values, required=False)
+    format = serializers.ChoiceField(choices=ReportFormat.choices, required=False)
 
 
 class RerunInput(serializers.Serializer):
     filters = ReportFiltersInput(required=False)
-    format = serializers.ChoiceField(choices=ReportFormat.values, required=False)
+    format = serializers.ChoiceField(choices=ReportFormat.choices, required=False)
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         validated = super().to_internal_value(data)
@@ -117,17 +124,17 @@ class DefinitionOutput(serializers.ModelSerializer):
 
 
 class ScheduleInput(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=ScheduleKind.values)
+    kind = serializers.ChoiceField(choices=ScheduleKind.choices)
     definition = serializers.UUIDField(required=False, allow_null=True)
-    cadence = serializers.ChoiceField(choices=Cadence.values, required=False, help_text="Custom schedules only.")
-    format = serializers.ChoiceField(choices=FILE_FORMATS, default=ReportFormat.PDF)
+    cadence = serializers.ChoiceField(choices=Cadence.choices, required=False, help_text="Custom schedules only.")
+    format = serializers.ChoiceField(choices=FILE_FORMAT_CHOICES, default=ReportFormat.PDF)
     enabled = serializers.BooleanField(default=True)
 
 
 class ScheduleUpdateInput(serializers.Serializer):
     definition = serializers.UUIDField(required=False)
-    cadence = serializers.ChoiceField(choices=Cadence.values, required=False)
-    format = serializers.ChoiceField(choices=FILE_FORMATS, required=False)
+    cadence = serializers.ChoiceField(choices=Cadence.choices, required=False)
+    format = serializers.ChoiceField(choices=FILE_FORMAT_CHOICES, required=False)
     enabled = serializers.BooleanField(required=False)
 
 
