@@ -174,17 +174,18 @@ def category_bar_chart(spending: list[tuple[str, Decimal]], title: str) -> Drawi
 
 
 def net_line_chart(kind: str, points: list, title: str) -> Drawing:
-    drawing = Drawing(CONTENT_WIDTH, 170)
-    drawing.add(String(0, 158, title, fontName=FONT_BOLD, fontSize=10))
+    drawing = Drawing(CONTENT_WIDTH, 180)
+    drawing.add(String(0, 168, title, fontName=FONT_BOLD, fontSize=10))
     if not points:
-        drawing.add(String(0, 140, "No transactions in this period.", fontName=FONT, fontSize=9))
+        drawing.add(String(0, 150, "No transactions in this period.", fontName=FONT, fontSize=9))
         return drawing
     chart = HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 45, 25, CONTENT_WIDTH - 60, 120
+    chart.x, chart.y, chart.width, chart.height = 45, 35, CONTENT_WIDTH - 60, 120
     chart.data = [[float(value) for _, value in points]]
     step = max(1, len(points) // 10)
     fmt = "%d %b" if kind == "daily" else "%b %Y"
     chart.categoryAxis.categoryNames = [day.strftime(fmt) if index % step == 0 else "" for index, (day, _) in enumerate(points)]
+    chart.categoryAxis.joinAxisMode = "bottom"  # dates under the plot, not on the zero line
     chart.categoryAxis.labels.fontName = FONT
     chart.categoryAxis.labels.fontSize = 7
     chart.categoryAxis.labels.angle = 30
