@@ -19,7 +19,6 @@ from reports.selectors import ReportTable
 from reports.spec import GROUPINGS, METRICS
 
 
-
 class ReportFiltersInput(serializers.Serializer):
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
