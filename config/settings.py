@@ -392,3 +392,10 @@ BEAT_SCHEDULES.update({
         "crontab": {"minute": "37", "hour": "2"},
     },
 })
+# Reports group dates with DATE_TRUNC on a plain timestamp on PostgreSQL (no per-row cast
+# through the time zone); False uses Django's Trunc (docs/decisions/reports-date-trunc.md).
+REPORTS_PG_PLAIN_DATE_TRUNC = env.bool("REPORTS_PG_PLAIN_DATE_TRUNC", default=True)
+# XLSX transactions sheets: rows after the first are written as XML directly (the same cells
+# openpyxl writes, ~Nx faster); False writes every row through openpyxl
+# (docs/decisions/reports-xlsx-rows.md).
+REPORTS_XLSX_FAST_ROWS = env.bool("REPORTS_XLSX_FAST_ROWS", default=True)

@@ -11,7 +11,8 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, DecimalField, F, Max, Min, Q, QuerySet, Sum, Value
+from django.db import connections
+from django.db.models import Count, DateField, DecimalField, F, Func, Max, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth, TruncQuarter, TruncWeek, TruncYear
 from django.utils import timezone
 
@@ -49,6 +50,9 @@ _AGGREGATES = {
     "max": lambda: Max("amount"),
     "income": lambda: Coalesce(Sum("amount", filter=Q(amount__gt=0)), Value(ZERO), output_field=MONEY),
     "outflow": lambda: Coalesce(Sum("amount", filter=Q(amount__lt=0)), Value(ZERO), output_field=MONEY),
+    # The rows' first and last dates ride along, so the period needs no second scan.
+    "first": lambda: Min("date"),
+    "last": lambda: Max("date"),
 }
 
 
@@ -62,6 +66,7 @@ class ReportTable:
     queryset: QuerySet
     rows: list[dict[str, Any]]
     totals: dict[str, Any]
+    bounds: tuple[datetime.date | None, datetime.date | None] = (None, None)
     generated_at: datetime.datetime = field(default_factory=timezone.now)
 
     @property
@@ -80,10 +85,7 @@ class ReportTable:
     def period(self) -> tuple[datetime.date | None, datetime.date | None]:
         """The filters' since/until, or else the first and last dates of the matching rows."""
         since, until = _filter_date(self.spec.filters.get("since")), _filter_date(self.spec.filters.get("until"))
-        if since is None or until is None:
-            bounds = self.queryset.order_by().aggregate(first=Min("date"), last=Max("date"))
-            since, until = since or bounds["first"], until or bounds["last"]
-        return since, until
+        return since or self.bounds[0], until or self.bounds[1]
 
     def period_label(self) -> str:
         since, until = self.period
@@ -141,13 +143,29 @@ class ReportTable:
 def report_table(*, user, spec: ReportSpec) -> ReportTable:
     """The grouped table for `spec` over the user's matching transactions: one query."""
     queryset = transaction_list(user=user, filters={**spec.filters, "ordering": ""})
-    rows, totals = _grouped_rows(queryset, spec)
-    return ReportTable(user=user, spec=spec, queryset=queryset, rows=rows, totals=totals)
+    rows, totals, bounds = _grouped_rows(queryset, spec)
+    return ReportTable(user=user, spec=spec, queryset=queryset, rows=rows, totals=totals, bounds=bounds)
 
 
-def _grouped_rows(queryset: QuerySet, spec: ReportSpec) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    aliases = {f"g_{name}": _GROUP_EXPRESSIONS[name] for name in spec.group_by}
-    needed = {"sum", "count"} | _needed_aggregates(spec)
+def _group_expression(name: str, queryset: QuerySet):
+    """PostgreSQL resolves DATE_TRUNC(kind, <date>) to its timestamptz variant, casting every
+    row's date through the session time zone; on a plain timestamp the same truncation costs
+    less (docs/decisions/reports-date-trunc.md). Same values: the bank date has no time zone."""
+    if (
+        name in _PLAIN_TRUNC_KINDS and settings.REPORTS_PG_PLAIN_DATE_TRUNC
+        and connections[queryset.db].vendor == "postgresql"
+    ):
+        template = f"DATE_TRUNC('{_PLAIN_TRUNC_KINDS[name]}', %(expressions)s::timestamp)::date"
+        return Func(F("date"), template=template, output_field=DateField())
+    return _GROUP_EXPRESSIONS[name]
+
+
+_PLAIN_TRUNC_KINDS = {"week": "week", "month": "month", "quarter": "quarter", "year": "year"}
+
+
+def _grouped_rows(queryset: QuerySet, spec: ReportSpec) -> tuple[list[dict[str, Any]], dict[str, Any], tuple]:
+    aliases = {f"g_{name}": _group_expression(name, queryset) for name in spec.group_by}
+    needed = {"sum", "count", "first", "last"} | _needed_aggregates(spec)
     aggregates = {f"m_{name}": _AGGREGATES[name]() for name in sorted(needed)}
     base = queryset.order_by()
     if aliases:
@@ -162,7 +180,8 @@ def _grouped_rows(queryset: QuerySet, spec: ReportSpec) -> tuple[list[dict[str, 
         rows.append(row)
     # By label: dates and periods are ISO-like text, categories by slug, accounts by name.
     rows.sort(key=lambda row: tuple(row[name] for name in spec.group_by))
-    return rows, _metric_values(_combined(raw, needed), spec.metrics)
+    combined = _combined(raw, needed)
+    return rows, _metric_values(combined, spec.metrics), (combined["m_first"], combined["m_last"])
 
 
 def _combined(raw: list[dict[str, Any]], needed: set[str]) -> dict[str, Any]:
@@ -170,10 +189,10 @@ def _combined(raw: list[dict[str, Any]], needed: set[str]) -> dict[str, Any]:
     combined: dict[str, Any] = {}
     for name in needed:
         values = [item[f"m_{name}"] for item in raw if item[f"m_{name}"] is not None]
-        if name == "min":
-            combined["m_min"] = min(values) if values else None
-        elif name == "max":
-            combined["m_max"] = max(values) if values else None
+        if name in ("min", "first"):
+            combined[f"m_{name}"] = min(values) if values else None
+        elif name in ("max", "last"):
+            combined[f"m_{name}"] = max(values) if values else None
         elif name == "count":
             combined["m_count"] = sum(values)
         else:

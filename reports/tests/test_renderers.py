@@ -6,6 +6,7 @@ import csv
 import datetime
 import io
 import subprocess
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -225,3 +226,34 @@ def test_tax_summary_csv_and_pdf(user, ledger, tmp_path):
     assert rows[3][:2] == ["N274", "Schedule A"] and rows[3][-2:] == ["0", "0.00"]
     text = pdf_text(tax.render_summary_pdf(report), tmp_path)
     assert "Tax 2024" in text and "Cash charity contributions" in text and "112.40" in text
+
+
+def _transactions_sheet_cells(content: bytes) -> list[list[tuple]]:
+    sheet = load_workbook(io.BytesIO(content))["Transactions"]
+    return [[(cell.value, cell.number_format) for cell in row] for row in sheet.iter_rows()]
+
+
+def test_the_fast_xlsx_rows_equal_openpyxls_own(user, ledger, settings):
+    TransactionFactory(user=user, account=ledger["accounts"]["card"], date=datetime.date(2024, 3, 2),
+                       amount="-1.05", merchant_raw="  spaced & <tagged> \x07bell ", note="+SUM(A1)")
+    report = table(user, group_by=["month"], metrics=["sum"])
+    settings.REPORTS_XLSX_FAST_ROWS = True
+    fast = xlsx.render(report)
+    settings.REPORTS_XLSX_FAST_ROWS = False
+    plain = xlsx.render(report)
+    cells = _transactions_sheet_cells(fast)
+    assert cells == _transactions_sheet_cells(plain)
+    assert len(cells) == 10
+    assert cells[-1][1][0] == "  spaced & <tagged> bell " and cells[-1][7][0] == "'+SUM(A1)"
+    assert cells[-1][5] == (-1.05, '"$"#,##0.00;[Red]-"$"#,##0.00') and cells[-1][0][1] == "yyyy-mm-dd"
+
+
+def test_both_date_truncations_group_alike(user, ledger, settings):
+    results = []
+    for plain in (True, False):
+        settings.REPORTS_PG_PLAIN_DATE_TRUNC = plain
+        results.append([
+            table(user, group_by=[grouping], metrics=["sum", "count"]).rows for grouping in ("week", "month", "quarter", "year")
+        ])
+    assert results[0] == results[1]
+    assert results[0][0][0] == {"week": "2024-01-01", "sum": Decimal("-50.00"), "count": 1}
