@@ -44,6 +44,7 @@ TOP_CATEGORIES = 10
 # keep reportlab's split, which re-measures the rest of a table at every page, linear overall.
 ROWS_PER_TABLE = 400
 TEXT_WIDTH = 34
+ROW_HEIGHT = 12
 
 
 @cache
@@ -115,7 +116,9 @@ def data_table(header: Sequence[str], rows: Iterable[Sequence[str]], widths: Seq
 
 
 def _table(header: Sequence[str], rows: list, widths: Sequence[float], numeric_from: int) -> Table:
-    table = Table([list(header), *rows], colWidths=widths, repeatRows=1)
+    # Fixed row heights (every cell is one clipped line): reportlab then skips measuring each
+    # cell's text, a third of the time of a 10,000-row statement.
+    table = Table([list(header), *rows], colWidths=widths, rowHeights=ROW_HEIGHT, repeatRows=1)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, 0), FONT_BOLD, 8),
         ("FONT", (0, 1), (-1, -1), FONT, 8),
