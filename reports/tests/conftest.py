@@ -22,6 +22,12 @@ ROWS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Rendered files go to a throw-away MEDIA_ROOT, not the repository's var/media."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
 @pytest.fixture
 def ledger(user, other_user):
     accounts = {

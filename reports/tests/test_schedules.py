@@ -13,6 +13,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from config.celery import app
 from ledger.tests.factories import TransactionFactory, system_category
 from reports import emails, services, tasks
 from reports.models import ReportSchedule, ScheduleDelivery
@@ -274,3 +275,13 @@ def test_emails_parse_as_multipart_with_the_attachment(commit, weekly):
     assert parsed.get_content_type() == "multipart/mixed"
     kinds = [part.get_content_type() for part in parsed.walk()]
     assert kinds == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf"]
+
+
+def test_report_tasks_go_to_the_default_queue_and_beats_to_scheduled():
+
+
+    route = app.amqp.router.route
+    assert route({}, "reports.tasks.render_report")["queue"].name == "default"
+    assert route({}, "reports.tasks.send_scheduled_report")["queue"].name == "default"
+    assert route({}, "reports.tasks.scheduled_dispatch_due_schedules")["queue"].name == "scheduled"
+    assert route({}, "reports.tasks.scheduled_purge_expired_reports")["queue"].name == "scheduled"
