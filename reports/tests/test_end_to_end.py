@@ -16,7 +16,9 @@ from websockets.sync.client import connect as ws_connect
 
 from accounts.services import session_open
 from accounts.tests.factories import UserFactory
-from ledger.tests.factories import AccountFactory, TransactionFactory, system_category
+from core.categories import system_categories
+from ledger.models import Category
+from ledger.tests.factories import AccountFactory, TransactionFactory
 from reports import tasks
 from reports.models import ReportSchedule, ScheduleDelivery
 from tests.live import free_port, live_env, receive_until, running_stack, wait_until
@@ -31,6 +33,13 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.mail_from, envelope.rcpt_tos, envelope.content))
         return "250 Message accepted for delivery"
+
+
+def system_category(slug: str) -> Category:
+    """Transactional tests run last and each empties every table when it ends, so the system
+    categories the data migration loaded may be gone: put back the one needed."""
+    name = next(item["name"] for item in system_categories() if item["slug"] == slug)
+    return Category.objects.get_or_create(user=None, slug=slug, defaults={"name": name, "is_system": True})[0]
 
 
 @pytest.fixture
