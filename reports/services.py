@@ -329,7 +329,13 @@ def _send(delivery: ScheduleDelivery, schedule: ReportSchedule, user) -> None:
             user=user, name=spec.name, spec=spec.as_json(), format=spec.format,
             status=GeneratedReport.Status.PROCESSING, expires_at=timezone.now() + report_retention(),
         )
-        report_store(report=report, table=table)
+        try:
+            report_store(report=report, table=table)
+        except Exception:
+            GeneratedReport.objects.filter(pk=report.pk).update(
+                status=GeneratedReport.Status.FAILED, error="render failed", completed_at=timezone.now()
+            )
+            raise
         ScheduleDelivery.objects.filter(pk=delivery.pk).update(report=report)
     with default_storage.open(report.file, "rb") as stored:
         content = stored.read()

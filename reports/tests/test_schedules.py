@@ -285,3 +285,28 @@ def test_report_tasks_go_to_the_default_queue_and_beats_to_scheduled():
     assert route({}, "reports.tasks.send_scheduled_report")["queue"].name == "default"
     assert route({}, "reports.tasks.scheduled_dispatch_due_schedules")["queue"].name == "scheduled"
     assert route({}, "reports.tasks.scheduled_purge_expired_reports")["queue"].name == "scheduled"
+
+
+def test_a_render_that_fails_marks_the_report_failed_and_keeps_the_delivery(commit, weekly, monkeypatch):
+    def explode(table):
+        raise ValueError("boom")
+
+    monkeypatch.setitem(services.RENDERERS, "pdf", services.RENDERERS["pdf"].__class__(explode, "application/pdf", "pdf"))
+    ReportSchedule.objects.filter(pk=weekly.pk).update(enabled=False)
+    delivery = ScheduleDelivery.objects.create(
+        schedule=weekly, period_key="weekly:2024-02-12", period_start=datetime.date(2024, 2, 12),
+        period_end=datetime.date(2024, 2, 18),
+    )
+    ReportSchedule.objects.filter(pk=weekly.pk).update(enabled=True)
+    with pytest.raises(ValueError):
+        services.schedule_deliver(delivery_id=delivery.id)
+    assert ScheduleDelivery.objects.get().status == "pending" and mail.outbox == []
+    assert list(services.GeneratedReport.objects.values_list("status", "error")) == [("failed", "render failed")]
+
+
+def test_the_admin_lists_reports(client, admin_user, commit, weekly):
+    dispatch(commit)
+    client.force_login(admin_user)
+    for path in ("generatedreport", "reportschedule", "scheduledelivery", "reportdefinition"):
+        response = client.get(f"/admin/reports/{path}/")
+        assert response.status_code == 200
