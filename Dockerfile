@@ -37,6 +37,9 @@ WORKDIR /app
 COPY --chown=ledgerline:ledgerline . /app
 COPY --from=builder --chown=ledgerline:ledgerline /app/var/static /app/var/static
 RUN mkdir -p /app/var/media && chown ledgerline:ledgerline /app/var /app/var/media
+# issue 19: PDF reports embed DejaVu Sans from Debian's fonts-dejavu-core (REPORTS_FONT_DIR).
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends fonts-dejavu-core \
+ && rm -rf /var/lib/apt/lists/*
 USER ledgerline
 EXPOSE 8000 8001
 ENTRYPOINT ["/app/docker/entrypoint.sh"]

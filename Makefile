@@ -77,3 +77,13 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# issue 19: PDF reports embed DejaVu Sans (Debian fonts-dejavu-core, needed at run time) and the
+# report tests rasterise a PDF with poppler's pdftoppm (poppler-utils). Installed when missing.
+.PHONY: reports-system-packages
+install: reports-system-packages
+reports-system-packages:
+	@{ test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf && command -v pdftoppm >/dev/null; } \
+	  || apt-get install -y -q fonts-dejavu-core poppler-utils >/dev/null 2>&1 \
+	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-dejavu-core poppler-utils >/dev/null 2>&1; } \
+	  || echo "Install Debian's fonts-dejavu-core and poppler-utils: PDF reports and their tests need them."

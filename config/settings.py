@@ -366,3 +366,46 @@ BEAT_SCHEDULES["budgets: close ended budgets, renew auto-renewing ones"] = {
     "task": "budgets.tasks.scheduled_renew_budgets",
     "crontab": {"minute": "0", "hour": "3"},
 }
+# --- Reports (issue #19) -----------------------------------------------------------------
+# Rendered report files are kept this many days, then a nightly task deletes them.
+REPORT_RETENTION_DAYS = env.int("REPORT_RETENTION_DAYS", default=30)
+# DejaVu TTFs embedded in PDFs (Debian fonts-dejavu-core; `make install` and the Dockerfile install it).
+REPORTS_FONT_DIR = env.str("REPORTS_FONT_DIR", default="/usr/share/fonts/truetype/dejavu")
+# The editable category -> TXF tax-line mapping.
+REPORTS_TAX_LINES_FILE = env.str("REPORTS_TAX_LINES_FILE", default=str(BASE_DIR / "reports" / "fixtures" / "tax_lines.json"))
+# The Intuit bank id written to QBO (Web Connect) files.
+REPORTS_QBO_INTU_BID = env.str("REPORTS_QBO_INTU_BID", default="3000")
+# Where the API is reachable from a mail client (the one-click unsubscribe link).
+REPORTS_PUBLIC_URL = env.str("REPORTS_PUBLIC_URL", default="http://127.0.0.1:8000")
+# A scheduled send claimed longer ago than this is presumed lost (worker died) and sent again.
+REPORTS_SEND_LEASE_SECONDS = env.int("REPORTS_SEND_LEASE_SECONDS", default=15 * 60)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "ReportFormatEnum": "reports.models.ReportFormat",
+    "ReportFileFormatEnum": "reports.models.FILE_FORMAT_CHOICES",
+    "ReportScheduleKindEnum": "reports.models.ScheduleKind",
+    "ReportCadenceEnum": "reports.models.Cadence",
+    # Named too: with a second "kind" enum in the schema, the accounts one would get a hashed name.
+    "AccountKindEnum": "ledger.models.AccountKind",
+})
+CELERY_TASK_ROUTES.update({
+    # Named tasks win over the app's low_priority pattern: report files and emails go to default.
+    "reports.tasks.render_report": {"queue": "default"},
+    "reports.tasks.send_scheduled_report": {"queue": "default"},
+})
+BEAT_SCHEDULES.update({
+    "reports: send due scheduled reports": {
+        "task": "reports.tasks.scheduled_dispatch_due_schedules",
+        "crontab": {"minute": "*/5"},
+    },
+    "reports: purge expired report files": {
+        "task": "reports.tasks.scheduled_purge_expired_reports",
+        "crontab": {"minute": "37", "hour": "2"},
+    },
+})
+# Reports group dates with DATE_TRUNC on a plain timestamp on PostgreSQL (no per-row cast
+# through the time zone); False uses Django's Trunc (docs/decisions/reports-date-trunc.md).
+REPORTS_PG_PLAIN_DATE_TRUNC = env.bool("REPORTS_PG_PLAIN_DATE_TRUNC", default=True)
+# XLSX transactions sheets: rows after the first are written as XML directly (the same cells
+# openpyxl writes, ~Nx faster); False writes every row through openpyxl
+# (docs/decisions/reports-xlsx-rows.md).
+REPORTS_XLSX_FAST_ROWS = env.bool("REPORTS_XLSX_FAST_ROWS", default=True)

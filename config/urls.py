@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("merchants.urls")),
     path("", include("ledger.urls")),
     path("", include("budgets.urls")),
+    path("", include("reports.urls")),
 ]
 
 def json_not_found(request, exception=None):
