@@ -12,6 +12,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db.models import Sum
 from django.template.loader import render_to_string
 
+from budgets.selectors import budget_status
 from ledger.selectors import transaction_list
 from reports.models import ReportSchedule, ScheduleDelivery
 from reports.schedule_times import Period
@@ -27,10 +28,13 @@ SUBJECTS = {
 
 
 def budgets_at_risk(*, user, period: Period) -> list[dict[str, Any]]:
-    """SEAM for the budgets app (issue #16, built in parallel): budgets at or over their warning
-    threshold, as [{"name", "spent", "budget", "percentage"}]. Until `budgets.selectors`
-    provides a selector this returns nothing and the email leaves the section out."""
-    return []
+    """The user's current budgets at or over their warning threshold (80 %), over-budget first,
+    as [{"name", "spent", "budget", "percentage"}]; the email leaves the section out when empty."""
+    status = budget_status(user=user)
+    return [
+        {"name": item["category"], "spent": item["spent"], "budget": item["amount"], "percentage": item["percentage"]}
+        for item in status["over_budget"] + status["at_risk"]
+    ]
 
 
 def unsubscribe_token(schedule: ReportSchedule) -> str:

@@ -13,6 +13,7 @@ from django.core import mail
 from django.core.mail import EmailMultiAlternatives
 from django.utils import timezone
 
+from budgets.tests.factories import BudgetFactory
 from config.celery import app
 from ledger.tests.factories import TransactionFactory, system_category
 from reports import emails, services, tasks
@@ -100,7 +101,7 @@ def test_a_due_weekly_summary_is_emailed_once(commit, weekly, user):
     # Spent 60.00 (dining) against 40.00 the week before: +20.00, +50 %.
     assert "You spent 60.00 USD from Mon 12 Feb to Sun 18 Feb 2024 (+20.00 USD, +50% on the week before)." in message.body
     assert "  - Dining: 60.00 USD" in message.body
-    assert "Budgets at risk" not in message.body  # the seam returns nothing until budgets exist
+    assert "Budgets at risk" not in message.body  # the user has no budget
     html, mime = message.alternatives[0]
     assert mime == "text/html" and "+20.00 (+50%)" in html and "Dining" in html
     filename, content, attachment_type = message.attachments[0]
@@ -310,3 +311,20 @@ def test_the_admin_lists_reports(client, admin_user, commit, weekly):
     for path in ("generatedreport", "reportschedule", "scheduledelivery", "reportdefinition"):
         response = client.get(f"/admin/reports/{path}/")
         assert response.status_code == 200
+
+
+def test_the_weekly_summary_lists_the_budgets_at_risk(commit, weekly, user):
+    today = timezone.localdate()
+    start = today.replace(day=1)
+    end = (start + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
+    BudgetFactory(user=user, category=system_category("dining"), amount=Decimal("100.00"), start_date=start, end_date=end)
+    BudgetFactory(user=user, category=system_category("transport"), amount=Decimal("100.00"), start_date=start, end_date=end)
+    TransactionFactory(user=user, date=today, amount=Decimal("-85.00"), category=system_category("dining"))
+    TransactionFactory(user=user, date=today, amount=Decimal("-10.00"), category=system_category("transport"))
+
+    assert dispatch(commit) == 1
+
+    body = mail.outbox[0].body
+    assert "Budgets at risk" in body
+    assert "  - dining: 85.00 of 100.00 USD (85.0%)" in body
+    assert "transport" not in body  # 10 % spent: healthy
