@@ -18,16 +18,24 @@ class EchoSerializer(serializers.Serializer):
     nonce = serializers.CharField()
 
 
+class EchoInputSerializer(serializers.Serializer):
+    store = serializers.BooleanField(
+        required=False, default=False, help_text="Store the echo too, so resume and GET /api/v1/events/ can be checked."
+    )
+
+
 class EchoApi(APIView):
     @extend_schema(
         tags=["realtime"],
-        request=None,
-        responses={202: EchoSerializer, **error_responses(401)},
+        request=EchoInputSerializer,
+        responses={202: EchoSerializer, **error_responses(400, 401)},
         summary="Diagnostic: a worker sends an `echo` event with this nonce to my sockets",
     )
     def post(self, request):
+        body = EchoInputSerializer(data=request.data if isinstance(request.data, dict) else {})
+        body.is_valid(raise_exception=True)
         nonce = uuid.uuid4().hex
-        enqueue_on_commit(tasks.echo, str(request.user.id), nonce)
+        enqueue_on_commit(tasks.echo, str(request.user.id), nonce, store=body.validated_data["store"])
         return Response({"nonce": nonce}, status=status.HTTP_202_ACCEPTED)
 
 
