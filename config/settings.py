@@ -141,11 +141,13 @@ else:
 # Its receive loop blocks in BZPOPMIN for 5 s; redis-py 8 reads with a default socket timeout of
 # 5 s, so an idle socket's read raced the server's empty answer and lost: TimeoutError, 1011.
 # The read timeout must exceed the layer's blocking time; it still notices a dead Redis.
+# realtime.layers: the same layer with a blocking pool (redis-py 8's pool refuses the 101st
+# concurrent command, and a connect storm failed sockets with 500).
 CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env.float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", default=15.0)
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "realtime.layers.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [
                     {
@@ -156,10 +158,13 @@ if REDIS_URL:
                     }
                 ],
                 "prefix": "ledgerline",
-                # A socket re-joins its group every WS_GROUP_REFRESH_SECONDS, so a membership
-                # outlives any connection without the layer's one-day default cutting it.
+                # A socket re-joins its group hourly (realtime.consumers), so a membership
+                # outlives the layer's one-day expiry on a long-lived connection.
                 "group_expiry": 86400,
+                # Per channel, and all sockets of one daphne process share one channel: the
+                # default 100 dropped a burst meant for a full process.
                 "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=20000),
+                "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=200),
             },
         }
     }
@@ -171,6 +176,9 @@ EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=7)
 UPLOAD_PROGRESS_MIN_INTERVAL_SECONDS = env.float("UPLOAD_PROGRESS_MIN_INTERVAL_SECONDS", default=0.1)
 # How many stored events one resume replays before answering resync_required instead.
 EVENT_REPLAY_MAX = env.int("EVENT_REPLAY_MAX", default=1000)
+# Sync publishers send on one long-lived event loop per process (one Redis connection kept)
+# instead of a new loop and connection per publish; docs/decisions/realtime-send-loop.md.
+REALTIME_SEND_LOOP = env.bool("REALTIME_SEND_LOOP", default=True)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

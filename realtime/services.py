@@ -6,8 +6,10 @@ exactly when the change that caused it committed. The message goes to the channe
 commit. WebSocket delivery is a hint (the layer may drop a message); `resume` and
 GET /api/v1/events/ read the stored rows, and the authoritative state is always over REST."""
 
+import asyncio
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -18,6 +20,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
@@ -134,12 +137,43 @@ def publish_on_commit(
 
 def _send(user_id: uuid.UUID | str, message: dict[str, Any], stored: bool, published_at: float) -> None:
     payload = {"type": EVENT_HANDLER, "event": message, "stored": stored, "published_at": published_at}
+    layer = get_channel_layer()
     try:
-        async_to_sync(get_channel_layer().group_send)(user_group(user_id), payload)
+        if settings.REALTIME_SEND_LOOP and isinstance(layer, RedisChannelLayer):
+            _send_loop.run(layer.group_send(user_group(user_id), payload))
+        else:
+            async_to_sync(layer.group_send)(user_group(user_id), payload)
     except Exception:
         # The layer is down (Redis restart): a stored event waits for `resume` and the REST list.
         metrics.REALTIME_PUBLISH_FAILURES.labels(type=message["type"]).inc()
         logger.warning("Event %s #%s not sent: channel layer unavailable", message["type"], message["id"], exc_info=True)
+
+
+class _SendLoop:
+    """One event loop thread per process for sync publishers (workers, views) on the Redis layer.
+
+    async_to_sync in a plain thread runs each group_send on a new event loop, and channels-redis
+    keeps its connections per loop: every publish opened (and closed) a Redis connection. Here
+    the loop, and so the connection, lives as long as the process (docs/decisions/
+    realtime-send-loop.md; REALTIME_SEND_LOOP=0 turns it off). A forked child starts its own."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.pid: int | None = None
+
+    def run(self, coroutine, timeout: float = 30):
+        return asyncio.run_coroutine_threadsafe(coroutine, self._running_loop()).result(timeout)
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self.lock:
+            if self.loop is None or self.pid != os.getpid():
+                self.loop, self.pid = asyncio.new_event_loop(), os.getpid()
+                threading.Thread(target=self.loop.run_forever, name="realtime-send", daemon=True).start()
+            return self.loop
+
+
+_send_loop = _SendLoop()
 
 
 # --- upload progress, throttled ------------------------------------------------------------------
