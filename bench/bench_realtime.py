@@ -236,8 +236,31 @@ class Clients:
         await asyncio.gather(*(websocket.close() for websocket in self.sockets), return_exceptions=True)
 
 
+def send_histogram(port: int) -> dict[float, float]:
+    """daphne's publish-to-send histogram (after commit -> socket send): cumulative bucket counts."""
+    import httpx
+
+    buckets = {}
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text.splitlines():
+        if line.startswith("ledgerline_realtime_publish_to_send_seconds_bucket"):
+            bound = line.split('le="')[1].split('"')[0]
+            buckets[float("inf") if bound == "+Inf" else float(bound)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def histogram_quantile(before: dict, after: dict, fraction: float) -> float:
+    """The upper bound (ms) of the bucket holding the quantile, Prometheus-style but without interpolation."""
+    deltas = sorted((bound, after[bound] - before.get(bound, 0)) for bound in after)
+    total = deltas[-1][1] if deltas else 0
+    for bound, count in deltas:
+        if total and count >= fraction * total:
+            return bound * 1000
+    return float("nan")
+
+
 async def run_phase(clients: Clients, user_ids, phase: str, per_user: int, processes: int, workdir: Path) -> dict:
     expected = len(user_ids) * per_user
+    histogram_before = await asyncio.to_thread(send_histogram, clients.port)
     started = time.perf_counter()
     publishers = start_publishers(user_ids, phase, per_user, processes, clients.run_id, workdir)
     while any(process.poll() is None for process in publishers):
@@ -245,7 +268,10 @@ async def run_phase(clients: Clients, user_ids, phase: str, per_user: int, proce
     publish_seconds = max(json.loads(process.stdout.read())["seconds"] for process in publishers)
     await clients.wait_for(phase, expected, timeout=120)
     latencies = [value * 1000 for value in clients.latencies[phase]]
+    histogram_after = await asyncio.to_thread(send_histogram, clients.port)
     return {
+        "send_p50": histogram_quantile(histogram_before, histogram_after, 0.50),
+        "send_p95": histogram_quantile(histogram_before, histogram_after, 0.95),
         "expected": expected,
         "received": clients.received[phase],
         "publish_rate": expected / publish_seconds,
@@ -299,6 +325,10 @@ def report(figures: dict, floor_ms: float, loads: tuple) -> None:
             f"{title}: received {figure['received']:,}/{figure['expected']:,}; published at {figure['publish_rate']:,.0f}/s; "
             f"p50 {figure['p50']:.1f} ms, p95 {figure['p95']:.1f} ms, p99 {figure['p99']:.1f} ms, max {figure['max']:.1f} ms "
             f"(target p95 < {TARGET_P95_MS} ms: {figure['p95'] / TARGET_P95_MS:.2f}x of it; p50 {figure['p50'] / floor_ms:.1f}x the floor)"
+        )
+        print(
+            f"  of which after commit -> socket send inside daphne (its histogram, bucket bounds): "
+            f"p50 <= {figure['send_p50']:g} ms, p95 <= {figure['send_p95']:g} ms"
         )
     per_socket_kb = (figures["rss_active"] - figures["rss_baseline"]) * 1024 / max(1, figures["opened_active"])
     idle_per_socket_kb = (figures["rss_idle"] - figures["rss_baseline"]) * 1024 / max(1, figures["opened_idle"])
