@@ -193,7 +193,9 @@ def publish_progress(
 ) -> dict[str, Any] | None:
     """`upload_progress` for one upload, at most once per UPLOAD_PROGRESS_MIN_INTERVAL_SECONDS
     (0.1 s) in this process; a call inside the interval is dropped (returns None). The final
-    call (`final=True`) always goes out and is stored: it is the upload's last progress state."""
+    call (`final=True`) always goes out and is stored: it is the upload's last progress state.
+    Call it after a chunk commits: inside a transaction it holds the user's id lock (see
+    `event_id_allocate`) until the commit, and that user's other publishers and pongs wait."""
     key = (str(user_id), str(upload_id))
     now = time.monotonic()
     with _progress_lock:
