@@ -133,15 +133,52 @@ if REDIS_URL:
             "KEY_PREFIX": "ledgerline",
         }
     }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Realtime: channel layer, stored events (issue 13) ------------------------------------
+# channels-redis' core layer in production (README: Realtime delivery says why not pub/sub).
+# Its receive loop blocks in BZPOPMIN for 5 s; redis-py 8 reads with a default socket timeout of
+# 5 s, so an idle socket's read raced the server's empty answer and lost: TimeoutError, 1011.
+# The read timeout must exceed the layer's blocking time; it still notices a dead Redis.
+# realtime.layers: the same layer with a blocking pool (redis-py 8's pool refuses the 101st
+# concurrent command, and a connect storm failed sockets with 500).
+CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS = env.float("CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS", default=15.0)
+if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "ledgerline"},
+            "BACKEND": "realtime.layers.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT_SECONDS,
+                        "socket_connect_timeout": 5,
+                        "socket_keepalive": True,
+                    }
+                ],
+                "prefix": "ledgerline",
+                # A socket re-joins its group hourly (realtime.consumers), so a membership
+                # outlives the layer's one-day expiry on a long-lived connection.
+                "group_expiry": 86400,
+                # Per channel, and all sockets of one daphne process share one channel: the
+                # default 100 dropped a burst meant for a full process.
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=20000),
+                "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=200),
+            },
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Stored events older than this are pruned nightly; a resume from before answers resync_required.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=7)
+# upload_progress for one upload goes out at most this often (the final state always does).
+UPLOAD_PROGRESS_MIN_INTERVAL_SECONDS = env.float("UPLOAD_PROGRESS_MIN_INTERVAL_SECONDS", default=0.1)
+# How many stored events one resume replays before answering resync_required instead.
+EVENT_REPLAY_MAX = env.int("EVENT_REPLAY_MAX", default=1000)
+# Sync publishers send on one long-lived event loop per process (one Redis connection kept)
+# instead of a new loop and connection per publish; docs/decisions/realtime-send-loop.md.
+REALTIME_SEND_LOOP = env.bool("REALTIME_SEND_LOOP", default=True)
 
 # --- Auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -260,6 +297,10 @@ BEAT_SCHEDULES = {
     "accounts: purge expired refresh tokens and sessions": {
         "task": "accounts.tasks.scheduled_purge_expired_tokens",
         "crontab": {"minute": "17", "hour": "3"},
+    },
+    "realtime: prune stored events past EVENT_RETENTION_DAYS": {
+        "task": "realtime.tasks.scheduled_prune_events",
+        "crontab": {"minute": "37", "hour": "3"},
     },
     "celery: purge old task results": {
         "task": "celery.backend_cleanup",
