@@ -7,8 +7,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from ledger import services
-from ledger.services import bulk
 from ledger.models import Transaction, UserCorrection
+from ledger.services import bulk
 from ledger.tests.factories import AccountFactory, CategoryFactory, TransactionFactory, system_category
 from merchants.services import normalise_descriptor
 
