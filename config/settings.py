@@ -298,7 +298,9 @@ MERCHANT_SEARCH_SQL = env.bool("MERCHANT_SEARCH_SQL", default=False)
 # descriptor one person has ("ZELLE TO <a name>") can be personal.
 UNMATCHED_MIN_USERS = env.int("UNMATCHED_MIN_USERS", default=2)
 READY_MIN_FREE_DISK_BYTES = env.int("READY_MIN_FREE_DISK_BYTES", default=500 * 1024 * 1024)
-WHITENOISE_USE_FINDERS = DEBUG
+# Also serve files straight from the apps' static directories: a name the manifest lacks
+# (static files not collected) is then still served (core.staticfiles).
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
