@@ -31,6 +31,21 @@ def _isolated(settings):
     cache.clear()
 
 
+FAST_PATH_SETTINGS = (
+    "LEDGER_SQL_LIST_PAGES", "LEDGER_SQL_BULK_CATEGORISE", "LEDGER_COUNT_CACHE", "LEDGER_STRICT_FILTER_PARSER",
+    "DB_PREPARED_STATEMENTS", "THROTTLE_PREFETCH",
+)
+
+
+@pytest.fixture
+def fast_paths_on(settings):
+    """For tests of a fast path itself: on, whatever FAST_PATHS says (`make test-plain`)."""
+    for name in FAST_PATH_SETTINGS:
+        setattr(settings, name, True)
+    settings.ACCESS_TOKEN_CACHE_SIZE = 10_000
+    settings.DB_HEALTH_CHECK_IDLE_SECONDS = 1.0
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

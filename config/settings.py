@@ -121,7 +121,9 @@ DB_HEALTH_CHECK_IDLE_SECONDS = env.float("DB_HEALTH_CHECK_IDLE_SECONDS", default
 # once per connection. Turn off behind a PgBouncer in transaction pooling mode. The ORM's own
 # queries are never prepared (Django binds them client-side whatever the threshold).
 DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=FAST_PATHS)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_PREPARED_STATEMENTS:
+# psycopg may prepare only when asked (core.sql asks only while DB_PREPARED_STATEMENTS holds);
+# Django's own client-side cursors never prepare.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -263,6 +265,10 @@ BEAT_SCHEDULES = {
     "accounts: purge expired refresh tokens and sessions": {
         "task": "accounts.tasks.scheduled_purge_expired_tokens",
         "crontab": {"minute": "17", "hour": "3"},
+    },
+    "ledger: report corrections whose references are gone": {
+        "task": "ledger.tasks.scheduled_check_correction_references",
+        "crontab": {"minute": "37", "hour": "3"},
     },
     "celery: purge old task results": {
         "task": "celery.backend_cleanup",

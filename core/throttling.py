@@ -100,7 +100,7 @@ def _ride_along(request, view) -> tuple[str, str] | None:
     (None when the field is missing). Only with Redis, and only for a request the throttle
     counts."""
     prefetch = getattr(view, "redis_prefetch", None)
-    if prefetch is None or _count_and_peek_script() is None:
+    if prefetch is None or not settings.THROTTLE_PREFETCH or _count_and_peek_script() is None:
         return None
     return prefetch(request)
 

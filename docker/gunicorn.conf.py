@@ -41,16 +41,17 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" %({x-request-id}o)s'
 
 
-# The garbage collector: after the app is loaded its ~130,000 objects (modules, URL patterns,
-# serializer fields) live as long as the worker, so they are frozen out of every collection,
-# and the youngest generation is collected every 50,000 allocations instead of 700. With the
-# defaults a 10,000-row bulk-categorize ran ~140 collections, one of them a full one of
-# 60-100 ms (which also stalls the other thread's list requests); with these, ~1 young one.
-# Reference cycles are still collected, less often. GUNICORN_GC_THRESHOLD=700 restores the default.
-GC_THRESHOLD = int(os.environ.get("GUNICORN_GC_THRESHOLD", "50000"))
+# The garbage collector (decision 0008): the app's objects, loaded once, are frozen out of
+# every collection and the youngest generation is collected every GC_THRESHOLD allocations
+# instead of 700, so a large request runs about one young collection instead of ~140 with a
+# full one among them. GUNICORN_GC_THRESHOLD=0 (or FAST_PATHS=0) keeps Python's defaults.
+_FAST_PATHS = os.environ.get("FAST_PATHS", "1").lower() not in ("0", "false", "no", "off")
+GC_THRESHOLD = int(os.environ.get("GUNICORN_GC_THRESHOLD", "50000" if _FAST_PATHS else "0"))
 
 
 def post_worker_init(worker):
+    if GC_THRESHOLD <= 0:
+        return
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 20, 20)
 

@@ -19,7 +19,7 @@ from core.throttling import shared_redis_client
 from ledger import count_cache, fast_paths
 from ledger.filters import category_for_slug, transaction_filters_apply, transaction_filters_clean
 from ledger.json_pages import transaction_page_json
-from ledger.models import Account, Category, Transaction
+from ledger.models import Account, Category, Transaction, UserCorrection
 from ledger.transaction_fields import TRANSACTION_COLUMNS, money_text, row_to_api  # noqa: F401 (money_text: public here)
 from merchants.services import normalise_descriptor
 
@@ -318,3 +318,23 @@ def _is_uuid(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- integrity ------------------------------------------------------------------------
+def corrections_orphaned(*, sample: int = 20) -> dict[str, Any]:
+    """Corrections whose references lead nowhere (decision 0004: they carry no database
+    constraint). Every deletion goes through the ORM, which cascades or nulls them, so this
+    is expected to be empty; the nightly check reports anything else. Three anti-joins."""
+    orphans = {
+        "transaction": UserCorrection.objects.exclude(transaction_id__in=Transaction.objects.values("id")),
+        "new_category": UserCorrection.objects.exclude(new_category_id__in=Category.objects.values("id")),
+        "old_category": UserCorrection.objects.filter(old_category_id__isnull=False).exclude(
+            old_category_id__in=Category.objects.values("id")
+        ),
+    }
+    counts = {name: queryset.count() for name, queryset in orphans.items()}
+    examples = {
+        name: [str(pk) for pk in queryset.order_by().values_list("id", flat=True)[:sample]]
+        for name, queryset in orphans.items() if counts[name]
+    }
+    return {"counts": counts, "examples": examples}

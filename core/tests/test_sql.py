@@ -11,7 +11,7 @@ from accounts.services import session_open
 from core import sql
 from ledger.tests.factories import TransactionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths_on")]
 
 
 def _executions(fragment: str, plans: str = "generic_plans + custom_plans") -> int:

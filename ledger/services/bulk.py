@@ -89,7 +89,8 @@ def _update_portable(*, user, target: Category, ids, filters, now) -> list[Chang
     # Lock the rows about to change so the corrections match what the UPDATE did.
     changed = [
         ChangedRow(*row)
-        for row in scope.exclude(category=target).select_for_update().order_by()
+        # OF self: a merchant-name filter outer-joins merchants, whose side cannot be locked.
+        for row in scope.exclude(category=target).select_for_update(of=("self",)).order_by()
         .values_list("id", "category_id", "date", "merchant_raw", "merchant_id")
     ]
     if changed:

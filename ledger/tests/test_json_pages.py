@@ -22,7 +22,7 @@ from ledger.tests.factories import (
     system_category,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("fast_paths_on")]
 
 
 @pytest.fixture

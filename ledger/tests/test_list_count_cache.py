@@ -9,7 +9,7 @@ import pytest
 from core.throttling import shared_redis_client
 from ledger.tests.factories import TransactionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths_on")]
 URL = "/api/v1/transactions/"
 
 

@@ -404,6 +404,7 @@ def test_bulk_categorise_records_what_each_row_had_and_learns_it(auth_client, us
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
 def test_bulk_corrections_get_time_ordered_ids(auth_client, user):
     rows = TransactionFactory.create_batch(5, user=user)
     auth_client.post(f"{URL}bulk-categorize/", {"ids": [str(row.pk) for row in rows], "category": "travel"})
@@ -417,6 +418,7 @@ def test_bulk_corrections_get_time_ordered_ids(auth_client, user):
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_row_changed_between_the_scope_and_the_update_is_left_to_that_writer(auth_client, user, monkeypatch):
     rows = TransactionFactory.create_batch(3, user=user)
     changed_meanwhile = rows[1]
@@ -436,6 +438,7 @@ def test_a_row_changed_between_the_scope_and_the_update_is_left_to_that_writer(a
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_row_address_taken_by_another_row_moves_nothing(user, other_user):
     """Between the scope and the UPDATE, VACUUM may give a freed address to another row
     (another user's too): the UPDATE checks id, owner and liveness, not the address alone."""
