@@ -4,6 +4,8 @@ import gc
 import multiprocessing
 import os
 
+from prometheus_client import multiprocess
+
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 # One process per core, two threads each to overlap a request's database and Redis waits. The
 # API is CPU-bound Python: more processes or threads only queue more requests for the same
@@ -58,6 +60,4 @@ def post_worker_init(worker):
 
 def child_exit(server, worker):
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_client import multiprocess
-
         multiprocess.mark_process_dead(worker.pid)

@@ -60,6 +60,10 @@ def transaction_page_json(
         rows = _search_window_page(user_id=user_id, cleaned=cleaned, offset=offset, limit=limit)
         if len(rows) == limit:
             return rows
+    return _planned_page(user_id=user_id, cleaned=cleaned, offset=offset, limit=limit)
+
+
+def _planned_page(*, user_id, cleaned: Mapping[str, Any], offset: int, limit: int) -> list[str]:
     where, params = _where(user_id, cleaned)
     sql = f"SELECT {ROW_JSON}{PAGE_FROM}{' AND '.join(where)} ORDER BY {_order(cleaned)} LIMIT {int(limit):d}"
     if offset:

@@ -4,13 +4,12 @@ import logging
 
 from celery import shared_task
 
-from core.tasks import LedgerlineTask
 from ledger.selectors import corrections_orphaned
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="ledger.tasks.scheduled_check_correction_references", base=LedgerlineTask)
+@shared_task(name="ledger.tasks.scheduled_check_correction_references")
 def scheduled_check_correction_references() -> dict:
     """Nightly: report corrections whose transaction or category is gone (decision 0004).
     Read-only, so safe to run twice."""

@@ -218,6 +218,7 @@ def test_a_token_naming_someone_elses_session_does_not_authenticate(api_client):
     assert api_client.get("/api/v1/auth/me/").status_code == 401
 
 
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_verified_token_is_refused_once_it_expires(api_client, monkeypatch):
     from accounts import authentication
 
@@ -240,6 +241,7 @@ def test_a_verified_token_is_refused_once_it_expires(api_client, monkeypatch):
     assert response.json()["code"] == "token_not_valid"
 
 
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_forged_token_is_never_remembered(api_client):
     from accounts import authentication
 

@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.services import session_open
 from accounts.tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths_on")]
 ME = "/api/v1/auth/me/"
 
 
