@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.services import session_open
+from accounts.tests.factories import UserFactory
 from tests.live import running_stack
 
 
@@ -53,15 +55,11 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def user(db):
-    from accounts.tests.factories import UserFactory
-
     return UserFactory()
 
 
 @pytest.fixture
 def other_user(db):
-    from accounts.tests.factories import UserFactory
-
     return UserFactory()
 
 
@@ -73,8 +71,6 @@ def auth_client(user) -> APIClient:
 
 @pytest.fixture
 def admin_user(db):
-    from accounts.tests.factories import UserFactory
-
     return UserFactory(is_staff=True, is_superuser=True)
 
 
@@ -84,8 +80,6 @@ def admin_client(admin_user) -> APIClient:
 
 
 def authenticated_client(user) -> APIClient:
-    from accounts.services import session_open
-
     pair = session_open(user=user, ip_address="127.0.0.1", user_agent="pytest")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access_token}")
