@@ -50,7 +50,7 @@ def transaction_page_json(
     may a full-text page try the covering index first (it may take a second statement).
 
     Prepared once per connection (core.sql) and, for PostgreSQL to settle on one generic plan
-    instead of planning every execution (~0.3 ms), LIMIT is written into the text (a
+    instead of planning every execution, LIMIT is written into the text (a
     parameter there is costed as 10% of the rows, which makes the generic plan look worse
     than any custom one) and OFFSET only appears past the first page. A full-text page first
     tries the newest rows through the covering date index (prepared; see SEARCH_WINDOW_ROWS);
