@@ -37,6 +37,7 @@ from ledger.models import SEARCH_CONFIG, Category, Transaction, TransactionSourc
 ORDERING_FIELDS = ("date", "amount", "created_at", "merchant_raw")
 DEFAULT_ORDERING = ("-date", "-created_at", "-id")
 ORDERING_CHOICES = frozenset(ORDERING_FIELDS) | {f"-{field}" for field in ORDERING_FIELDS}
+SOURCES = frozenset(TransactionSource.values)
 
 
 class NotPlain(Exception):
@@ -235,7 +236,7 @@ LIST_FILTERS: tuple[ListFilter, ...] = (
     ),
     compare(
         "source", "source", "exact", django_filters.ChoiceFilter(choices=TransactionSource.choices),
-        _choice(frozenset(TransactionSource.values)), OpenApiTypes.STR, "How the row arrived.",
+        _choice(SOURCES), OpenApiTypes.STR, "How the row arrived.",
         enum=tuple(TransactionSource.values),
     ),
     compare("account", "account_id", "exact", django_filters.UUIDFilter(), _uuid, OpenApiTypes.UUID, "Financial account id."),
