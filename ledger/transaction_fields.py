@@ -18,7 +18,7 @@ deliberately not declared: they never reach a user's payload."""
 
 import datetime
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -88,12 +88,11 @@ class TransactionField:
     spreadsheet: Callable[[Any], Any] = plain_value
     export: bool = True
     export_value: Callable[[Any], Any] = plain_value
-    # Writable fields: the model field they set (the API name unless it differs) and the
-    # input serializer field, given whether the input is a partial update.
+    # A writable field sets the model field of its API name (the admin form edits it too);
+    # `input` gives its input serializer field, told whether the input is a partial update.
     input: Callable[[bool], serializers.Field] | None = None
     example: Any = None
     help_text: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def writable(self) -> bool:
