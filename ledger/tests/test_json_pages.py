@@ -1,101 +1,19 @@
-"""The PostgreSQL list path (the database builds each row's JSON, ledger.json_pages) against
-the Python path (`.values()` rows, `transaction_to_dict`, DRF's renderer): same rows, same
-order, same keys and values for every filter."""
+"""ledger.json_pages beyond the per-field and per-filter parity (test_transaction_fields.py,
+test_list_filters.py): the forms values take, the endpoint, the stored search document, and
+the full-text window strategy."""
 
 import datetime
-import json
-from decimal import Decimal
 
 import pytest
 from django.db import connection
-from rest_framework.renderers import JSONRenderer
 
 from ledger import json_pages, selectors
 from ledger.json_pages import transaction_page_json
 from ledger.models import Transaction
-from ledger.tests.factories import (
-    AccountFactory,
-    CategoryFactory,
-    ImportBatchFactory,
-    TransactionFactory,
-    system_category,
-)
+from ledger.tests.factories import TransactionFactory
+from ledger.tests.pages import database_page, python_page
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("fast_paths_on")]
-
-
-@pytest.fixture
-def ledger_rows(user, other_user, starbucks):
-    account = AccountFactory(user=user)
-    own = CategoryFactory(user=user, slug="side_hustle")
-    batch = ImportBatchFactory(user=user)
-    rows = [
-        TransactionFactory(user=user, account=account, merchant=starbucks, merchant_raw="ZEBRA BEANS 1234",
-                           category=system_category("coffee"), amount=Decimal("-4.75"), anomaly_score=0.73),
-        TransactionFactory(user=user, account=None, amount=Decimal("0.10"), note='a "quoted"\nline\ttab \\ é ü 日本 \u2028',
-                           confidence={}, import_batch=batch, date=datetime.date(2024, 3, 14)),
-        TransactionFactory(user=user, amount=Decimal("0.20"), merchant_raw="Pizza Place", note="birthday",
-                           category=system_category("dining"), source="ofx", anomaly_score=1.0, date=datetime.date(2024, 3, 13)),
-        TransactionFactory(user=user, amount=Decimal("-123456789.01"), merchant_raw="CITY_TRAIN 100%", category=own,
-                           confidence={"method": "merchant", "category": 0.9, "merchant": 1, "nested": {"a": [1, 2.5, None]}},
-                           date=datetime.date(2023, 12, 31)),
-        TransactionFactory(user=user, amount=Decimal("0.00"), merchant_raw="", date=datetime.date(2024, 3, 15)),
-        TransactionFactory(user=user, is_deleted=True, deleted_at=datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)),
-        TransactionFactory(user=other_user, merchant_raw="ZEBRA BEANS 1234"),
-    ]
-    # Timestamps with and without a fraction of a second: DRF prints the fraction only when set.
-    Transaction.objects.filter(pk=rows[0].pk).update(created_at=datetime.datetime(2024, 3, 15, 9, 30, tzinfo=datetime.UTC))
-    Transaction.objects.filter(pk=rows[1].pk).update(
-        created_at=datetime.datetime(2024, 3, 15, 9, 30, 0, 120, tzinfo=datetime.UTC),
-        updated_at=datetime.datetime(1999, 1, 2, 3, 4, 5, 999999, tzinfo=datetime.UTC),
-    )
-    return {"account": account, "starbucks": starbucks, "rows": rows}
-
-
-def python_page(user, params, offset=0, limit=50):
-    rows = selectors.transaction_rows(selectors.transaction_list(user=user, filters=params))[offset : offset + limit]
-    return json.loads(JSONRenderer().render([selectors.transaction_to_dict(row) for row in rows]))
-
-
-def database_page(user, params, offset=0, limit=50, match_count=None):
-    cleaned = selectors.transaction_filters(filters=params)
-    pages = transaction_page_json(user_id=user.pk, cleaned=cleaned, offset=offset, limit=limit, match_count=match_count)
-    return [json.loads(text) for text in pages]
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {},
-        {"since": "2024-03-14"},
-        {"until": "2024-03-14", "since": "01/01/2024"},
-        {"category": "dining"},
-        {"category": "groceries, dining,side_hustle"},
-        {"category": "no_such_slug"},
-        {"source": "ofx"},
-        {"min_amount": "0.10", "max_amount": "1e3"},
-        {"max_amount": "-4.75"},
-        {"merchant": "zebra"},
-        {"merchant": "train 100%"},
-        {"merchant": "_"},
-        {"q": "pizza"},
-        {"q": "birth piz"},
-        {"q": "!!"},
-        {"ordering": "amount"},
-        {"ordering": "-merchant_raw,date"},
-        {"ordering": "created_at,"},
-    ],
-)
-def test_the_database_built_page_equals_the_python_page(user, ledger_rows, params):
-    expected = python_page(user, params)
-    assert database_page(user, params) == expected
-
-
-def test_it_filters_by_account_and_merchant_id_and_pages_alike(user, ledger_rows):
-    for params in ({"account": str(ledger_rows["account"].pk)}, {"merchant": str(ledger_rows["starbucks"].pk)}):
-        assert database_page(user, params) == python_page(user, params)
-        assert len(database_page(user, params)) == 1
-    assert database_page(user, {}, offset=1, limit=2) == python_page(user, {}, offset=1, limit=2)
 
 
 def test_the_forms_match_what_the_api_promises(user, ledger_rows):

@@ -16,6 +16,7 @@ from ledger.filters import LIST_FILTERS, TransactionFilter, transaction_filters_
 from ledger.json_pages import transaction_page_json
 from ledger.models import Transaction
 from ledger.tests.factories import AccountFactory, TransactionFactory, system_category
+from ledger.tests.pages import database_page, python_page
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/transactions/"
@@ -123,3 +124,43 @@ def test_a_bad_value_is_a_400_naming_the_filter(auth_client, name):
     response = auth_client.get(URL, {name: "not-a-value"})
     assert response.status_code == 400
     assert response.json()["errors"] == {name: response.json()["errors"][name]}
+
+
+# --- other spellings and combinations, both paths (PostgreSQL builds the page) --------------
+@pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"since": "2024-03-14"},
+        {"until": "2024-03-14", "since": "01/01/2024"},
+        {"category": "dining"},
+        {"category": "groceries, dining,side_hustle"},
+        {"category": "no_such_slug"},
+        {"source": "ofx"},
+        {"min_amount": "0.10", "max_amount": "1e3"},
+        {"max_amount": "-4.75"},
+        {"merchant": "zebra"},
+        {"merchant": "train 100%"},
+        {"merchant": "_"},
+        {"q": "pizza"},
+        {"q": "birth piz"},
+        {"q": "!!"},
+        {"ordering": "amount"},
+        {"ordering": "-merchant_raw,date"},
+        {"ordering": "created_at,"},
+    ],
+)
+def test_the_database_built_page_equals_the_python_page(user, ledger_rows, params):
+    expected = python_page(user, params)
+    assert database_page(user, params) == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
+def test_it_filters_by_account_and_merchant_id_and_pages_alike(user, ledger_rows):
+    for params in ({"account": str(ledger_rows["account"].pk)}, {"merchant": str(ledger_rows["starbucks"].pk)}):
+        assert database_page(user, params) == python_page(user, params)
+        assert len(database_page(user, params)) == 1
+    assert database_page(user, {}, offset=1, limit=2) == python_page(user, {}, offset=1, limit=2)
