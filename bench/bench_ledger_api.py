@@ -125,6 +125,10 @@ def forget_earlier_runs_corrections(user) -> None:
 
     if user is None:
         return
+    # Fresh statistics first: the last run's VACUUM FULL left the table looking empty to the
+    # planner, which then joined ~400,000 corrections to the transactions row by row.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE ledger_usercorrection")
     dropped, _ = UserCorrection.objects.filter(transaction__user=user).delete()
     if dropped:
         print(f"dropped {dropped:,} corrections left by earlier runs; VACUUM FULL ledger_usercorrection")
