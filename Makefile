@@ -33,10 +33,10 @@ run: seed
 	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 # Production-shaped processes (set DATABASE_URL, REDIS_URL, SECRET_KEY, DEBUG=0 first).
-serve: install
+serve: install static
 	$(BIN)/gunicorn config.wsgi:application -c docker/gunicorn.conf.py --bind 127.0.0.1:$(PORT)
 
-serve-ws: install
+serve-ws: install static
 	$(BIN)/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 worker: install
@@ -64,7 +64,7 @@ test-postgres: check-services
 test-sqlite: install
 	DATABASE_URL=sqlite:///$(CURDIR)/var/test.sqlite3 REDIS_URL= CELERY_BROKER_URL= $(BIN)/pytest $(PYTEST_ARGS)
 
-test: lint test-postgres test-sqlite
+test: lint test-postgres test-plain test-sqlite
 
 # The HTTP benchmarks drive gunicorn with wrk (Debian package); installed here when missing.
 bench: install
@@ -87,3 +87,16 @@ reports-system-packages:
 	  || apt-get install -y -q fonts-dejavu-core poppler-utils >/dev/null 2>&1 \
 	  || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q fonts-dejavu-core poppler-utils >/dev/null 2>&1; } \
 	  || echo "Install Debian's fonts-dejavu-core and poppler-utils: PDF reports and their tests need them."
+# --- issue 12: static files and the plain path ---
+.PHONY: static test-plain
+
+# The production storage's hashed static files (as the image build collects them); `serve`
+# and `serve-ws` run it. Idempotent: unchanged files are skipped.
+static: install
+	DEBUG=0 SECRET_KEY=$${SECRET_KEY:-collectstatic-only-not-a-secret} $(BIN)/python manage.py collectstatic \
+	  --noinput -v0 --ignore '*.map' --ignore '*es-bundle*' --ignore 'swagger-ui.js'
+
+# The PostgreSQL suite once more with every fast path off (FAST_PATHS=0: the plain Django/DRF
+# path, docs/decisions/); end-to-end tests are left to test-postgres.
+test-plain: check-services
+	FAST_PATHS=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)

@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.services import session_open
+from accounts.tests.factories import UserFactory
 from tests.live import running_stack
 
 
@@ -31,6 +33,21 @@ def _isolated(settings):
     cache.clear()
 
 
+FAST_PATH_SETTINGS = (
+    "LEDGER_SQL_LIST_PAGES", "LEDGER_SQL_BULK_CATEGORISE", "LEDGER_COUNT_CACHE", "LEDGER_STRICT_FILTER_PARSER",
+    "DB_PREPARED_STATEMENTS", "THROTTLE_PREFETCH",
+)
+
+
+@pytest.fixture
+def fast_paths_on(settings):
+    """For tests of a fast path itself: on, whatever FAST_PATHS says (`make test-plain`)."""
+    for name in FAST_PATH_SETTINGS:
+        setattr(settings, name, True)
+    settings.ACCESS_TOKEN_CACHE_SIZE = 10_000
+    settings.DB_HEALTH_CHECK_IDLE_SECONDS = 1.0
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
@@ -38,15 +55,11 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def user(db):
-    from accounts.tests.factories import UserFactory
-
     return UserFactory()
 
 
 @pytest.fixture
 def other_user(db):
-    from accounts.tests.factories import UserFactory
-
     return UserFactory()
 
 
@@ -58,8 +71,6 @@ def auth_client(user) -> APIClient:
 
 @pytest.fixture
 def admin_user(db):
-    from accounts.tests.factories import UserFactory
-
     return UserFactory(is_staff=True, is_superuser=True)
 
 
@@ -69,8 +80,6 @@ def admin_client(admin_user) -> APIClient:
 
 
 def authenticated_client(user) -> APIClient:
-    from accounts.services import session_open
-
     pair = session_open(user=user, ip_address="127.0.0.1", user_agent="pytest")
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair.access_token}")

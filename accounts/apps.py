@@ -6,4 +6,5 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # As every AppConfig.ready: imports that need the app registry loaded (ledger/apps.py).
         from accounts import schema  # noqa: F401  registers the OpenAPI security scheme

@@ -1,5 +1,16 @@
-import time
+"""Bearer authentication: simplejwt's access tokens, tied to an open device session.
 
+Revocation: a token stops working at once (0 seconds) when its device session is revoked
+or logged out, or its user is deactivated or deleted, because that is checked on every
+request (one prepared statement, accounts.selectors). The verified-token cache below only
+saves re-checking a token's signature and claims (decision 0006); it never answers who
+the user is."""
+
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import AuthenticationFailed
@@ -7,13 +18,58 @@ from rest_framework_simplejwt.tokens import Token
 
 from accounts.selectors import user_get_for_access_token
 
-# Access tokens this process has verified, by their raw bytes. PyJWT checks a token's base64
-# character by character in Python (~0.3 ms of a list request's ~3 ms); a client sends the same
-# token for up to an hour. Only tokens that passed every check are stored, and a stored one is
-# used only while it has not expired, so the answer is the one verifying again would give; the
-# device-session check (revocation, logout) still runs on every request. Bounded per process.
-VERIFIED_TOKENS_MAX = 10_000
-_verified_tokens: dict[bytes, Token] = {}
+REVOCATION_SECONDS = 0
+
+
+class VerifiedTokens:
+    """Access tokens this process has verified, by their raw bytes: bounded (least recently
+    used first out), thread-safe (gthread workers share it), and an entry is only used
+    before the token's own expiry, so the answer is the one verifying again would give."""
+
+    def __init__(self, max_size: int | None = None):
+        self._max_size = max_size
+        self._tokens: OrderedDict[bytes, Token] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def max_size(self) -> int:
+        return settings.ACCESS_TOKEN_CACHE_SIZE if self._max_size is None else self._max_size
+
+    def get(self, raw_token: bytes) -> Token | None:
+        with self._lock:
+            token = self._tokens.get(raw_token)
+            if token is None:
+                return None
+            if token.payload.get("exp", 0) <= time.time():
+                del self._tokens[raw_token]
+                return None
+            self._tokens.move_to_end(raw_token)
+            return token
+
+    def put(self, raw_token: bytes, token: Token) -> None:
+        limit = self.max_size
+        if limit <= 0:
+            return
+        with self._lock:
+            self._tokens[raw_token] = token
+            self._tokens.move_to_end(raw_token)
+            while len(self._tokens) > limit:
+                self._tokens.popitem(last=False)
+
+    def __contains__(self, raw_token: bytes) -> bool:
+        with self._lock:
+            return raw_token in self._tokens
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._tokens)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._tokens.clear()
+
+
+_verified_tokens = VerifiedTokens()
 
 
 class BearerAuthentication(JWTAuthentication):
@@ -24,12 +80,10 @@ class BearerAuthentication(JWTAuthentication):
 
     def get_validated_token(self, raw_token: bytes) -> Token:
         token = _verified_tokens.get(raw_token)
-        if token is not None and token.payload.get("exp", 0) > time.time():
+        if token is not None:
             return token
         token = super().get_validated_token(raw_token)
-        if len(_verified_tokens) >= VERIFIED_TOKENS_MAX:
-            _verified_tokens.clear()
-        _verified_tokens[raw_token] = token
+        _verified_tokens.put(raw_token, token)
         return token
 
     def get_user(self, validated_token):

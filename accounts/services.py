@@ -13,22 +13,26 @@ from django.contrib.auth.tokens import default_token_generator
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken, UntypedToken
 
 from accounts import tasks
+from accounts.emails import (  # noqa: F401 (public here too)
+    EMAIL_VERIFICATION_SALT,
+    email_verification_send,
+    email_verification_token,
+    password_reset_email_send,
+)
+from accounts.housekeeping import expired_tokens_purge  # noqa: F401 (public here too)
 from accounts.models import DeviceSession, User, default_preferences
 from core.exceptions import ApplicationError, AuthenticationError, NotFoundError, ThrottledError
 from core.on_commit import enqueue_on_commit
 
-EMAIL_VERIFICATION_SALT = "ledgerline.email-verification"
 WS_TICKET_PREFIX = "ws-ticket:"
 
 
@@ -272,21 +276,6 @@ def password_reset_request(*, email: str) -> None:
         enqueue_on_commit(tasks.send_password_reset_email, str(user.id))
 
 
-def password_reset_email_send(*, user_id: str) -> None:
-    user = User.objects.filter(id=user_id, is_active=True).first()
-    if user is None:
-        return
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    context = {"user": user, "uid": uid, "token": token, "frontend_url": settings.FRONTEND_URL}
-    send_mail(
-        "Reset your Ledgerline password",
-        render_to_string("emails/password_reset.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
-
-
 _INVALID_RESET = "The reset link is invalid or has already been used."
 
 
@@ -308,23 +297,6 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> User:
 
 
 # --- email verification ---------------------------------------------------------------
-
-
-def email_verification_token(*, user: User) -> str:
-    return signing.dumps({"user_id": str(user.id), "email": user.email}, salt=EMAIL_VERIFICATION_SALT)
-
-
-def email_verification_send(*, user_id: str) -> None:
-    user = User.objects.filter(id=user_id, is_active=True).first()
-    if user is None or user.is_verified:
-        return
-    context = {"user": user, "token": email_verification_token(user=user), "frontend_url": settings.FRONTEND_URL}
-    send_mail(
-        "Confirm your email for Ledgerline",
-        render_to_string("emails/verify_email.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
-        [user.email],
-    )
 
 
 def email_verification_resend(*, user: User) -> None:
@@ -372,11 +344,3 @@ def ws_ticket_redeem(*, ticket: str) -> dict | None:
     if value is None or not cache.delete(key):
         return None
     return value
-
-
-def expired_tokens_purge() -> int:
-    """Delete refresh tokens and device sessions past their expiry (they can never be used again)."""
-    now = timezone.now()
-    sessions, _ = DeviceSession.objects.filter(expires_at__lt=now).delete()
-    tokens, _ = OutstandingToken.objects.filter(expires_at__lt=now).delete()
-    return sessions + tokens

@@ -125,6 +125,10 @@ def forget_earlier_runs_corrections(user) -> None:
 
     if user is None:
         return
+    # Fresh statistics first: the last run's VACUUM FULL left the table looking empty to the
+    # planner, which then joined ~400,000 corrections to the transactions row by row.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE ledger_usercorrection")
     dropped, _ = UserCorrection.objects.filter(transaction__user=user).delete()
     if dropped:
         print(f"dropped {dropped:,} corrections left by earlier runs; VACUUM FULL ledger_usercorrection")
@@ -187,7 +191,7 @@ def median_ms(sql: str, params=None, runs: int = 7, rollback: bool = False) -> f
 
 
 def bulk_sql_ms(ids: list[str]) -> float:
-    """The bulk-categorize statements alone (ledger.services: the scope, then the UPDATE),
+    """The bulk-categorize statements alone (ledger.services.bulk: the scope, then the UPDATE),
     rolled back: its floor. Median of 3."""
     from django.db import connection, transaction
     from django.utils import timezone
@@ -204,7 +208,7 @@ def bulk_sql_ms(ids: list[str]) -> float:
         with transaction.atomic(), connection.cursor() as cursor:
             started = time.perf_counter()
             cursor.execute(services.BULK_SCOPE_SQL + "t.id = ANY(%s::uuid[])", [user.pk, array_literal(ids)])
-            moving = [row for row in cursor.fetchall() if row[2] != str(category.pk)]
+            moving = [services.ScopeRow(*row) for row in cursor.fetchall() if row[2] != str(category.pk)]
             cursor.execute(
                 services.BULK_UPDATE_SQL,
                 services.bulk_update_params(user=user, target=category, moving=moving, now=timezone.now()),

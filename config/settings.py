@@ -20,6 +20,9 @@ if (BASE_DIR / ".env").is_file():
     environ.Env.read_env(BASE_DIR / ".env")
 
 DEBUG = env.bool("DEBUG", default=True)
+# Every hand-made fast path (docs/decisions/) follows this unless its own setting says
+# otherwise; FAST_PATHS=0 serves everything through the plain Django/DRF path.
+FAST_PATHS = env.bool("FAST_PATHS", default=True)
 
 _INSECURE_DEV_KEY = "django-insecure-embedded-default-only-for-local-development"
 SECRET_KEY = env.str("SECRET_KEY", default=_INSECURE_DEV_KEY if DEBUG else "")
@@ -113,12 +116,14 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # ...except for a connection that finished a request cleanly this recently (core.sql).
-DB_HEALTH_CHECK_IDLE_SECONDS = env.float("DB_HEALTH_CHECK_IDLE_SECONDS", default=1.0)
+DB_HEALTH_CHECK_IDLE_SECONDS = env.float("DB_HEALTH_CHECK_IDLE_SECONDS", default=1.0 if FAST_PATHS else 0.0)
 # core.sql.prepared_cursor: the per-request statements (token user, ledger page) are prepared
 # once per connection. Turn off behind a PgBouncer in transaction pooling mode. The ORM's own
 # queries are never prepared (Django binds them client-side whatever the threshold).
-DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_PREPARED_STATEMENTS:
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=FAST_PATHS)
+# psycopg may prepare only when asked (core.sql asks only while DB_PREPARED_STATEMENTS holds);
+# Django's own client-side cursors never prepare.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 1_000_000
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -217,7 +222,7 @@ FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:8000")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["core.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "core.negotiation.JsonApiNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
@@ -300,6 +305,8 @@ BEAT_SCHEDULES = {
     },
     "realtime: prune stored events past EVENT_RETENTION_DAYS": {
         "task": "realtime.tasks.scheduled_prune_events",
+    "ledger: report corrections whose references are gone": {
+        "task": "ledger.tasks.scheduled_check_correction_references",
         "crontab": {"minute": "37", "hour": "3"},
     },
     "celery: purge old task results": {
@@ -336,13 +343,26 @@ MERCHANT_SEARCH_SQL = env.bool("MERCHANT_SEARCH_SQL", default=False)
 # descriptor one person has ("ZELLE TO <a name>") can be personal.
 UNMATCHED_MIN_USERS = env.int("UNMATCHED_MIN_USERS", default=2)
 READY_MIN_FREE_DISK_BYTES = env.int("READY_MIN_FREE_DISK_BYTES", default=500 * 1024 * 1024)
-WHITENOISE_USE_FINDERS = DEBUG
+# Also serve files straight from the apps' static directories: a name the manifest lacks
+# (static files not collected) is then still served (core.staticfiles).
+WHITENOISE_USE_FINDERS = True
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage" if DEBUG else "core.staticfiles.StaticFilesStorage"
     },
 }
+
+# --- fast paths (issue 12) --------------------------------------------------------------
+# One switch each (docs/decisions/); ledger.fast_paths is where the ledger reads them.
+LEDGER_SQL_LIST_PAGES = env.bool("LEDGER_SQL_LIST_PAGES", default=FAST_PATHS)
+LEDGER_SQL_BULK_CATEGORISE = env.bool("LEDGER_SQL_BULK_CATEGORISE", default=FAST_PATHS)
+LEDGER_COUNT_CACHE = env.bool("LEDGER_COUNT_CACHE", default=FAST_PATHS)
+LEDGER_STRICT_FILTER_PARSER = env.bool("LEDGER_STRICT_FILTER_PARSER", default=FAST_PATHS)
+# Verified access tokens kept per process (accounts.authentication); 0 verifies every request.
+ACCESS_TOKEN_CACHE_SIZE = env.int("ACCESS_TOKEN_CACHE_SIZE", default=10_000 if FAST_PATHS else 0)
+# The throttle's Redis round trip also reads the list's cached count (core.throttling).
+THROTTLE_PREFETCH = env.bool("THROTTLE_PREFETCH", default=FAST_PATHS)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

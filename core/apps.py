@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.core.signals import request_finished, request_started
 
+from core import sql
+from core.logging import request_id_var
+
 
 def _clear_request_id(**kwargs) -> None:
-    from core.logging import request_id_var
-
     request_id_var.set("-")
 
 
@@ -14,8 +15,6 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from core import sql
-
         request_finished.connect(_clear_request_id, dispatch_uid="core.clear_request_id")
         # After django.db's close_old_connections (connected when django.db is imported).
         request_started.connect(sql.skip_recent_health_check, dispatch_uid="core.skip_recent_health_check")

@@ -3,6 +3,8 @@ from urllib import parse
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 
+from core.renderers import PreEncodedRows
+
 
 class LimitOffsetPagination(pagination.LimitOffsetPagination):
     """limit (default 50, max 500) + offset; body {count, next, previous, results}.
@@ -13,6 +15,11 @@ class LimitOffsetPagination(pagination.LimitOffsetPagination):
 
     default_limit = 50
     max_limit = 500
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF makes a plain list of the slice; rows that are JSON texts keep saying so.
+        page = super().paginate_queryset(queryset, request, view)
+        return PreEncodedRows(page) if getattr(queryset, "pre_encoded", False) and page is not None else page
 
     def get_limit(self, request):
         raw = request.query_params.get(self.limit_query_param)

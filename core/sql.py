@@ -2,7 +2,7 @@
 
 Django sends every query with client-side binding, so PostgreSQL parses and plans it each
 time. For the few statements that run on every request (the access-token user lookup, the
-ledger's list page) planning costs more than executing: ~0.3-0.6 ms against ~0.1-1 ms. A
+ledger's list page) planning costs about as much as executing (decision 0007). A
 `prepared_cursor` executes through a server-binding psycopg cursor with `prepare=True`, so
 each distinct SQL text is prepared on its connection the first time and only bound and
 executed after that. Where queries are logged (DEBUG, CaptureQueriesContext) the statement
@@ -72,7 +72,7 @@ def model_loader(model, connection=default_connection):
 
 # Persistent connections and their health check. With CONN_HEALTH_CHECKS Django sends a
 # `SELECT 1` before a request's first query on a reused connection: one more round trip per
-# request (~5% of a list request's CPU on both ends). A connection that finished a request
+# request (decision 0007). A connection that finished a request
 # cleanly less than DB_HEALTH_CHECK_IDLE_SECONDS ago skips it; one that sat idle longer (when
 # a database restart or an idle-connection reaper may have ended it) is still checked.
 _LAST_CLEAN_FINISH = "_ledgerline_clean_finish"
@@ -99,8 +99,8 @@ def skip_recent_health_check(**kwargs) -> None:
 
 def array_literal(values) -> str:
     """A PostgreSQL array literal ('{"a","b"}') for one text parameter cast to an array type
-    (`%s::uuid[]`, `%s::text[]`). psycopg's list dumper walks the list in Python (~25 ms for
-    10,000 UUIDs here); joining the quoted elements costs ~3 ms. Every element is quoted, so
+    (`%s::uuid[]`, `%s::text[]`), built by one join where psycopg's list dumper walks the list
+    element by element (decision 0005). Every element is quoted, so
     commas, braces, spaces and the word NULL stay data; None becomes SQL NULL."""
     return "{" + ",".join("NULL" if value is None else _array_element(str(value)) for value in values) + "}"
 

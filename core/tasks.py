@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from core.metrics import TASKS_DEAD_LETTERED
+from core.services import dead_letter_record
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,6 @@ class LedgerlineTask(Task):
         return settings.TASK_RETRY_MAX
 
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
-        from core.services import dead_letter_record  # core.services imports this module's app
-
         TASKS_DEAD_LETTERED.labels(self.name).inc()
         try:
             dead_letter_record(

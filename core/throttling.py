@@ -74,7 +74,7 @@ class _WindowCounterThrottle(throttling.SimpleRateThrottle):
 
 # One round trip, one command: count this request in the current window, keep the window for
 # two periods, and read the previous window's count. (A three-command pipeline did the same in
-# one round trip at ~1.6x the client CPU: redis-py packs and parses each command in Python.)
+# one round trip at more client CPU: redis-py packs and parses each command in Python.)
 # A view may have one hash field read in the same round trip (`redis_prefetch`, below). One
 # Redis, not a cluster: the keys need not share a slot.
 COUNT_AND_PEEK_LUA = """
@@ -100,7 +100,7 @@ def _ride_along(request, view) -> tuple[str, str] | None:
     (None when the field is missing). Only with Redis, and only for a request the throttle
     counts."""
     prefetch = getattr(view, "redis_prefetch", None)
-    if prefetch is None or _count_and_peek_script() is None:
+    if prefetch is None or not settings.THROTTLE_PREFETCH or _count_and_peek_script() is None:
         return None
     return prefetch(request)
 

@@ -77,11 +77,10 @@ class TransactionAdmin(admin.ModelAdmin):
     list_select_related = ("category", "user")
     raw_id_fields = ("user", "account", "merchant", "import_batch")
     autocomplete_fields = ("category",)
-    # Provenance is what the importer and the integrity chain wrote: never edited by hand.
-    readonly_fields = (
-        "id", "source", "import_batch", "external_id", "fingerprint", "blockchain_hash", "ipfs_cid",
-        "confidence", "anomaly_score", "deleted_at", "created_at", "updated_at",
-        "user", "merchant", "is_deleted",
+    # Everything but the API's writable fields (ledger.transaction_fields) is provenance the
+    # importer, the categoriser or the integrity chain wrote: never edited by hand.
+    readonly_fields = tuple(
+        field.name for field in Transaction._meta.concrete_fields if field.name not in services.TRANSACTION_WRITABLE
     )
     show_full_result_count = False  # COUNT(*) over millions of rows on every page is not worth it
     actions = ["soft_delete", "restore"]

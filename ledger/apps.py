@@ -6,6 +6,8 @@ class LedgerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        # The one place imports sit inside a function: receivers import models, which Django
+        # loads only after every app's config (AppConfig.ready is where they are connected).
         from ledger.receivers import forget_counts, merged_merchant_rows_changed
         from ledger.signals import transactions_changed
         from merchants.signals import merchant_merging

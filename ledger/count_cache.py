@@ -1,7 +1,7 @@
 """The transaction list's cached totals in Redis: one hash per user, one field per filter.
 
-Counting a million-row ledger costs 15-250 ms, ten to a hundred times the page itself, and a
-client paging through one filter asks the same total again and again. Every ledger write drops
+A count costs far more than the page it heads (decision 0002), and a client paging through
+one filter asks the same total again and again. Every ledger write drops
 the user's hash after it commits (`selectors.transaction_counts_forget`: the services, and the
 transactions_changed receiver for writers in other apps), so a total is kept until the ledger changes, with three guards:
 
@@ -13,8 +13,7 @@ transactions_changed receiver for writers in other apps), so a total is kept unt
   answered while one request counts afresh; only that request waits for the database.
 - One count per filter at a time. When a total is missing, the first request counts and the
   others wait for its answer (polling the field), instead of all running the same count at
-  once: with sixteen clients on two cores, a 230 ms count run by every request in flight had
-  stalled the list for about two seconds.
+  once.
 
 A field's value is "<count>:<unix time counted>". The field is read within the list's throttle
 round trip (core.throttling `redis_prefetch`), so a fresh total costs no request of its own."""

@@ -23,11 +23,9 @@ def remove_search_index(apps, schema_editor) -> None:
         schema_editor.remove_index(apps.get_model("ledger", "Transaction"), search_index())
 
 
-# Migration 0007: the search document becomes a stored generated column with the GIN index on
-# it. `q` pages walk the (user, date, ...) index newest first and test each row until 50
-# match; computing to_tsvector for each of them cost ~5 us a row (13.7 ms for "starbucks" at
-# a million rows, 2,800 rows tested), reading the stored document ~0.3 us. Writes compute it
-# once per row version either way (the expression index did the same for its entry).
+# Migration 0007 (decision 0010): the search document is a stored generated column with the GIN
+# index on it, so a `q` walk reads each row's document instead of computing it. Writes compute
+# it once per row version.
 SEARCH_COLUMN = "search_document"
 SEARCH_DOCUMENT_SQL = "to_tsvector('simple'::regconfig, COALESCE(merchant_raw, '') || ' ' || COALESCE(note, ''))"
 
@@ -72,12 +70,9 @@ TIME_ORDERED_UUID_SQL = (
 )
 
 
-# Migration 0009: transactions are rewritten after they are written (categorised, corrected,
-# soft-deleted), and category_id is indexed, so those updates are never HOT: each writes a new
-# row version. With pages packed full (fillfactor 100) that version lands on another page and
-# both pages are dirtied (and, after a checkpoint, both written whole to the WAL); with 10%
-# kept free it usually stays on its own page. Measured on bulk-categorise of 10,000 rows
-# right after a checkpoint: the UPDATE 888-1029 ms -> 792-843 ms. Costs ~10% more heap.
+# Migration 0009 (decision 0010): transactions are rewritten after they are written, and
+# category_id is indexed, so those updates are never HOT. With room kept free on each page the
+# new row version usually stays on its page (one dirty page, not two).
 TRANSACTION_FILLFACTOR = 90
 
 
@@ -97,14 +92,11 @@ def _fillfactor(apps, schema_editor, value: int) -> None:
     schema_editor.execute(f"ALTER TABLE {table} SET (fillfactor = {int(value)})")
 
 
-# Migration 0010: a full-text page for a common word ("starbucks", one row in ~60) walks the
-# date index newest first and tests each row until a page matches: ~2,500 rows, each a heap
-# fetch to read its document. `search_head` is the same document, stripped of positions (`q`
-# is words and prefixes joined by &, which positions do not change), and carried in the date
-# index itself (INCLUDE), so the walk reads no table pages: 2.4 -> 0.9 ms at a million rows.
-# A b-tree entry holds at most ~2.7 kB, so the head exists only for text of at most
-# SEARCH_HEAD_MAX_BYTES (its stripped vector is then under ~2.2 kB, whatever the script);
-# longer rows have NULL there and are checked against `search_document` (ledger.json_pages).
+# Migration 0010 (decision 0010): `search_head` is the search document stripped of positions
+# (`q` is words and prefixes joined by &, which positions do not change), carried in the date
+# index (INCLUDE), so a full-text walk reads no table pages. A b-tree entry holds at most about
+# 2.7 kB, so the head exists only for text of at most SEARCH_HEAD_MAX_BYTES; longer rows have
+# NULL there and are checked against `search_document` (ledger.json_pages).
 SEARCH_HEAD_COLUMN = "search_head"
 SEARCH_HEAD_MAX_BYTES = 600
 SEARCH_HEAD_SQL = (

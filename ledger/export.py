@@ -10,21 +10,20 @@ import json
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from openpyxl import Workbook
+
+from ledger.transaction_fields import EXPORT_FIELDS, plain_value
 
 FORMATS = {
     "csv": "text/csv; charset=utf-8",
     "json": "application/json",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-COLUMNS = (
-    "id", "date", "amount", "currency", "merchant_raw", "merchant", "category",
-    "source", "note", "account", "anomaly_score", "created_at",
-)
+# The exported fields and their order come from ledger.transaction_fields.
+COLUMNS = tuple(item.name for item in EXPORT_FIELDS)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
@@ -43,9 +42,9 @@ def export_filename(export_format: str, today: datetime.date | None = None) -> s
 
 
 def _flat(row: dict[str, Any]) -> list[Any]:
-    merchant = row["merchant"]["canonical_name"] if row["merchant"] else ""
-    values = {**row, "merchant": merchant}
-    return [values[column] if values[column] is not None else "" for column in COLUMNS]
+    """An API-shaped row as cells: each exported field's export value, None as ""."""
+    values = (item.export_value(row[item.name]) for item in EXPORT_FIELDS)
+    return [value if value is not None else "" for value in values]
 
 
 class _Echo:
@@ -73,12 +72,13 @@ def stream_xlsx(rows: Iterable[dict[str, Any]], chunk_size: int = 64 * 1024) -> 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Transactions")
     sheet.append(list(COLUMNS))
-    amount_index = COLUMNS.index("amount")
     for row in rows:
         cells = [neutralise(value) if isinstance(value, str) else value for value in _flat(row)]
-        cells[amount_index] = Decimal(row["amount"])
-        cells[COLUMNS.index("created_at")] = str(row["created_at"])
-        sheet.append(cells)
+        # A field's spreadsheet form (amounts as numbers, timestamps as text), from its kind.
+        sheet.append([
+            item.spreadsheet(row[item.name]) if item.spreadsheet is not plain_value and row[item.name] is not None else cell
+            for item, cell in zip(EXPORT_FIELDS, cells, strict=True)
+        ])
     with tempfile.TemporaryFile() as spool:
         workbook.save(spool)
         spool.seek(0)

@@ -1,18 +1,11 @@
-"""PostgreSQL builds the transaction list's page as JSON; Python splices it into the body.
+"""The list page built as JSON by PostgreSQL (decision 0001; ledger.fast_paths chooses it).
 
-The Python path (`selectors.transaction_rows` + `transaction_to_dict` + DRF's renderer) costs
-about 1.2 ms to compile the ORM query and ~40 us a row to load UUIDs, datetimes and JSON and
-encode them again: at a page of 50 that is most of a list request. Here the SQL is written
-once, the WHERE clause is assembled from the cleaned filters (the same ones
-`filters.transaction_filters_apply` turns into ORM filters; tests hold the two paths to the
-same rows, order and bytes-in-meaning), and each row comes back as one JSON text.
+Both the row's JSON (`transaction_fields.json_object_sql`) and the WHERE clause (each
+filter's `sql` in `filters.LIST_FILTERS`) derive from the same declarations as the ORM path,
+and tests hold the two paths to the same rows, order and values. Invariant: a row's JSON
+equals `transaction_fields.row_to_api` rendered by DRF (UUIDs as strings, amounts as
+NUMERIC(14,2) text, dates YYYY-MM-DD, timestamps ISO 8601 UTC with "Z")."""
 
-Output forms match `transaction_to_dict` rendered by DRF: UUIDs as strings, amounts as
-NUMERIC(14,2) text, dates YYYY-MM-DD, timestamps ISO 8601 UTC with "Z" and microseconds only
-when there are some, `confidence` as stored ({} when empty), merchant null or an object."""
-
-import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,8 +13,9 @@ from django.db import connection
 
 from core.sql import prepared_cursor
 from ledger.db import SEARCH_COLUMN, SEARCH_HEAD_COLUMN
-from ledger.filters import DEFAULT_ORDERING, ORDERING_FIELDS
+from ledger.filters import ORDERING_FIELDS, ordering, present, search_query
 from ledger.models import SEARCH_CONFIG, Category, Transaction
+from ledger.transaction_fields import TABLE_COLUMNS, json_object_sql
 from merchants.models import Merchant
 
 TRANSACTIONS = Transaction._meta.db_table
@@ -29,41 +23,12 @@ CATEGORIES = Category._meta.db_table
 MERCHANTS = Merchant._meta.db_table
 
 
-def _utc_text(column: str) -> str:
-    # One to_char and a replace: ~0.8 us a value where to_char for the seconds, a test of
-    # the microseconds and a second to_char cost ~1.2 us.
-    return f"replace(to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), '.000000Z', 'Z')"
-
-
-def _row_json(*, merchant: str, category: str) -> str:
-    return f"""json_build_object(
-    'id', t.id,
-    'account', t.account_id,
-    'date', t.date,
-    'amount', t.amount::text,
-    'currency', t.currency,
-    'merchant_raw', t.merchant_raw,
-    'merchant', CASE WHEN t.merchant_id IS NULL THEN NULL ELSE {merchant} END,
-    'category', {category},
-    'confidence', CASE WHEN t.confidence IS NULL
-        OR t.confidence IN ('null'::jsonb, 'false'::jsonb, '0'::jsonb, '""'::jsonb, '[]'::jsonb)
-        THEN '{{}}'::jsonb ELSE t.confidence END,
-    'source', t.source,
-    'note', t.note,
-    'anomaly_score', t.anomaly_score,
-    'is_deleted', t.is_deleted,
-    'import_batch', t.import_batch_id,
-    'created_at', {_utc_text("t.created_at")},
-    'updated_at', {_utc_text("t.updated_at")}
-)::text"""
-
-
 MERCHANT_JSON = "json_build_object('id', m.id, 'canonical_name', m.canonical_name, 'category', m.category)"
 # Over the joins of PAGE_FROM.
-ROW_JSON = _row_json(merchant=MERCHANT_JSON, category="c.slug")
+ROW_JSON = json_object_sql(merchant=MERCHANT_JSON, category="c.slug")
 # Over a page that is already cut: one primary-key lookup per row, whatever the planner
 # expects of the page's size (a generic plan expecting one row scanned the merchants for each).
-PAGE_ROW_JSON = _row_json(
+PAGE_ROW_JSON = json_object_sql(
     merchant=f"(SELECT {MERCHANT_JSON} FROM {MERCHANTS} m WHERE m.id = t.merchant_id)",  # noqa: S608
     category=f"(SELECT c.slug FROM {CATEGORIES} c WHERE c.id = t.category_id)",  # noqa: S608
 )
@@ -74,11 +39,6 @@ JOIN {CATEGORIES} c ON c.id = t.category_id
 LEFT JOIN {MERCHANTS} m ON m.id = t.merchant_id
 WHERE """
 
-# Table names come from model metadata; every value is a bound parameter.
-CATEGORY_ID = (
-    f"(SELECT k.id FROM {CATEGORIES} k WHERE (k.user_id IS NULL OR k.user_id = %s) AND k.slug = %s "  # noqa: S608
-    "ORDER BY k.user_id ASC NULLS LAST LIMIT 1)"
-)
 ORDER_COLUMNS = {field: f"t.{field}" for field in (*ORDERING_FIELDS, "id")}
 
 
@@ -90,7 +50,7 @@ def transaction_page_json(
     may a full-text page try the covering index first (it may take a second statement).
 
     Prepared once per connection (core.sql) and, for PostgreSQL to settle on one generic plan
-    instead of planning every execution (~0.3 ms), LIMIT is written into the text (a
+    instead of planning every execution, LIMIT is written into the text (a
     parameter there is costed as 10% of the rows, which makes the generic plan look worse
     than any custom one) and OFFSET only appears past the first page. A full-text page first
     tries the newest rows through the covering date index (prepared; see SEARCH_WINDOW_ROWS);
@@ -100,6 +60,10 @@ def transaction_page_json(
         rows = _search_window_page(user_id=user_id, cleaned=cleaned, offset=offset, limit=limit)
         if len(rows) == limit:
             return rows
+    return _planned_page(user_id=user_id, cleaned=cleaned, offset=offset, limit=limit)
+
+
+def _planned_page(*, user_id, cleaned: Mapping[str, Any], offset: int, limit: int) -> list[str]:
     where, params = _where(user_id, cleaned)
     sql = f"SELECT {ROW_JSON}{PAGE_FROM}{' AND '.join(where)} ORDER BY {_order(cleaned)} LIMIT {int(limit):d}"
     if offset:
@@ -129,12 +93,7 @@ WINDOW_FILTERS = frozenset({"q", "since", "until", "ordering"})
 # output's category and merchant are looked up after it, so PostgreSQL cannot put a join in
 # front of the ordered walk (the generic plan expects a handful of matches: it did, and then
 # sorted the whole window).
-PAGE_COLUMNS = ", ".join(
-    f"t.{column}" for column in (
-        "id", "account_id", "date", "amount", "currency", "merchant_raw", "merchant_id", "category_id", "confidence",
-        "source", "note", "anomaly_score", "is_deleted", "import_batch_id", "created_at", "updated_at",
-    )
-)
+PAGE_COLUMNS = ", ".join(f"t.{column}" for column in TABLE_COLUMNS)
 SEARCH_WINDOW_SELECT = f"""WITH search AS MATERIALIZED (SELECT to_tsquery('{SEARCH_CONFIG}'::regconfig, %s) AS query)
 SELECT {PAGE_ROW_JSON}
 FROM (
@@ -183,55 +142,20 @@ def _search_window_page(*, user_id, cleaned: Mapping[str, Any], offset: int, lim
 
 
 def _search_query(cleaned: Mapping[str, Any]) -> str:
-    """The tsquery text for `q`: every word as a prefix, all required; "" when there is none."""
-    return " & ".join(f"{word}:*" for word in re.findall(r"\w+", (cleaned.get("q") or "").strip()))
+    return search_query(cleaned.get("q") or "")
 
 
 def _where(user_id, cleaned: Mapping[str, Any]) -> tuple[list[str], list[Any]]:
     where, params = ["t.user_id = %s", "NOT t.is_deleted"], [user_id]
-    for name, condition in (
-        ("since", "t.date >= %s"), ("until", "t.date <= %s"), ("account", "t.account_id = %s"),
-        ("min_amount", "t.amount >= %s"), ("max_amount", "t.amount <= %s"),
-    ):
-        if cleaned.get(name) is not None:
-            where.append(condition)
-            params.append(cleaned[name])
-    if cleaned.get("source"):
-        where.append("t.source = %s")
-        params.append(cleaned["source"])
-    slugs = list(dict.fromkeys(slug.strip() for slug in (cleaned.get("category") or "").split(",") if slug.strip()))
-    if slugs:
-        where.append("(" + " OR ".join(f"t.category_id = {CATEGORY_ID}" for _ in slugs) + ")")
-        for slug in slugs:
-            params += [user_id, slug]
-    if cleaned.get("merchant"):
-        _merchant(cleaned["merchant"], where, params)
-    if (cleaned.get("q") or "").strip():
-        query = _search_query(cleaned)
-        if query:
-            # The stored document with the GIN index on it (ledger.db, migration 0007).
-            where.append(f"t.{SEARCH_COLUMN} @@ to_tsquery('{SEARCH_CONFIG}'::regconfig, %s)")
-            params.append(query)
-        else:
-            where.append("FALSE")
+    for item, value in present(cleaned):
+        condition, values = item.sql(value, user_id)
+        where.append(condition)
+        params += values
     return where, params
 
 
-def _merchant(value: str, where: list[str], params: list[Any]) -> None:
-    try:
-        merchant_id = uuid.UUID(value)
-    except ValueError:
-        pattern = "%" + connection.ops.prep_for_like_query(value) + "%"
-        where.append("(UPPER(m.canonical_name::text) LIKE UPPER(%s) OR UPPER(t.merchant_raw::text) LIKE UPPER(%s))")
-        params += [pattern, pattern]
-    else:
-        where.append("t.merchant_id = %s")
-        params.append(merchant_id)
-
-
 def _order(cleaned: Mapping[str, Any]) -> str:
-    ordering = [part for part in cleaned.get("ordering") or () if part] or DEFAULT_ORDERING
     return ", ".join(
         f"{ORDER_COLUMNS[part.lstrip('-')]} DESC" if part.startswith("-") else f"{ORDER_COLUMNS[part]} ASC"
-        for part in ordering
+        for part in ordering(cleaned)
     )

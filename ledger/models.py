@@ -219,7 +219,7 @@ class Transaction(models.Model):
         # (migration 0010, ledger.db): a full-text page walks it without reading the table.
         # The list's order is (-date, -created_at, -id): with the tie-breakers in the index a
         # page of 50 reads 50 index entries; with (user, date) alone PostgreSQL reads and
-        # sorts every row of the newest day (~900 at a million rows) for each page.
+        # sorts every row of the newest day for each page.
         # The (user, category) and (user, account) patterns are served with category and account
         # first: every query names the user too, and equality on both columns reads the same
         # entries in either order, while the leading column also serves its foreign key.
@@ -242,16 +242,12 @@ class UserCorrection(models.Model):
     cannot disagree with the transaction's, and bulk-categorise writes one index entry fewer
     per row.
 
-    Its three references are foreign keys without a database constraint (`db_constraint=False`):
-    Django still joins them and still applies CASCADE and SET_NULL when a transaction or a
-    category is deleted (every deletion goes through the ORM; no code deletes with raw SQL), and
-    they stay indexed for those deletions. What the database no longer does is check each
-    inserted row: ~13 us per correction at commit, 128 ms of a 10,000-row bulk-categorise
-    (measured on PostgreSQL 15 at a million rows; the check of the transaction locks every
-    changed row a second time). Every correction is written by a ledger service that has just
-    locked the transaction it names (its UPDATE, or select_for_update) and resolved both
-    categories from that row and from a category it read, so the values are valid by
-    construction; the transaction's own category keeps its constraint."""
+    Its three references are foreign keys without a database constraint (decision 0004):
+    Django still joins them and applies CASCADE and SET_NULL when a transaction or a category
+    is deleted (every deletion goes through the ORM; no code deletes with raw SQL). Every
+    correction is written by a ledger service that has just locked the transaction it names
+    and resolved both categories, so the values are valid by construction; the nightly
+    `ledger.tasks.scheduled_check_correction_references` reports any that are not."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     transaction = models.ForeignKey(

@@ -8,7 +8,6 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -17,9 +16,11 @@ from rapidfuzz import fuzz
 
 from core.exceptions import NotFoundError
 from core.throttling import shared_redis_client
-from ledger import count_cache
-from ledger.filters import transaction_filters_apply, transaction_filters_clean
-from ledger.models import Account, Category, Transaction
+from ledger import count_cache, fast_paths
+from ledger.filters import category_for_slug, transaction_filters_apply, transaction_filters_clean
+from ledger.json_pages import transaction_page_json
+from ledger.models import Account, Category, Transaction, UserCorrection
+from ledger.transaction_fields import TRANSACTION_COLUMNS, money_text, row_to_api  # noqa: F401 (money_text: public here)
 from merchants.services import normalise_descriptor
 
 # Without Redis (ledger.count_cache) the cache cannot check-and-set: a short TTL bounds what a
@@ -27,28 +28,6 @@ from merchants.services import normalise_descriptor
 COUNT_CACHE_SECONDS = 30
 DUPLICATE_WINDOW_DAYS = 2
 DUPLICATE_MERCHANT_SIMILARITY = 0.8
-
-TRANSACTION_COLUMNS = (
-    "id",
-    "account_id",
-    "date",
-    "amount",
-    "currency",
-    "merchant_raw",
-    "merchant_id",
-    "merchant__canonical_name",
-    "merchant__category",
-    "category__slug",
-    "confidence",
-    "source",
-    "note",
-    "anomaly_score",
-    "is_deleted",
-    "import_batch_id",
-    "created_at",
-    "updated_at",
-)
-
 
 # --- transactions ---------------------------------------------------------------------
 def transaction_live(*, user) -> QuerySet[Transaction]:
@@ -71,40 +50,13 @@ def plain_filters(filters: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def transaction_rows(queryset: QuerySet[Transaction]) -> QuerySet:
+    """`.values()` rows with every column the API fields read (ledger.transaction_fields)."""
     return queryset.values(*TRANSACTION_COLUMNS)
 
 
 def transaction_to_dict(row: Mapping[str, Any]) -> dict[str, Any]:
     """A `.values(*TRANSACTION_COLUMNS)` row in API.md's transaction shape."""
-    merchant = None
-    if row["merchant_id"] is not None:
-        merchant = {
-            "id": str(row["merchant_id"]),
-            "canonical_name": row["merchant__canonical_name"],
-            "category": row["merchant__category"],
-        }
-    return {
-        "id": str(row["id"]),
-        "account": str(row["account_id"]) if row["account_id"] else None,
-        "date": row["date"].isoformat(),
-        "amount": money_text(row["amount"]),
-        "currency": row["currency"],
-        "merchant_raw": row["merchant_raw"],
-        "merchant": merchant,
-        "category": row["category__slug"],
-        "confidence": row["confidence"] or {},
-        "source": row["source"],
-        "note": row["note"],
-        "anomaly_score": row["anomaly_score"],
-        "is_deleted": row["is_deleted"],
-        "import_batch": str(row["import_batch_id"]) if row["import_batch_id"] else None,
-        "created_at": row["created_at"],
-        "updated_at": row["updated_at"],
-    }
-
-
-def money_text(amount: Decimal) -> str:
-    return f"{amount:.2f}"
+    return row_to_api(row)
 
 
 def transaction_filters(*, filters: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -115,7 +67,7 @@ def transaction_filters(*, filters: Mapping[str, Any] | None) -> dict[str, Any]:
 def transaction_count_key(*, user, filters: Mapping[str, Any] | None) -> tuple[str, str] | None:
     """Where a list's cached count lives in Redis (hash key, field), for a caller that reads it
     within another round trip (the list view, with its throttle); None without Redis."""
-    if shared_redis_client() is None:
+    if not fast_paths.count_cache() or shared_redis_client() is None:
         return None
     return cache.make_and_validate_key(_count_cache_key(user.pk)), _filter_signature(filters)
 
@@ -127,6 +79,8 @@ def transaction_count(
     """COUNT(*) of a filtered list, cached per user and filter until the user's ledger changes
     (ledger.count_cache). `cached` is the field already read from `transaction_count_key`
     (None: not read, or missing)."""
+    if not fast_paths.count_cache():
+        return _count_of(queryset)
     if (fresh := count_cache.fresh(cached)) is not None:
         return fresh
     signature = _filter_signature(filters)
@@ -166,6 +120,61 @@ def _filter_signature(filters: Mapping[str, Any] | None) -> str:
     return hashlib.sha1(json.dumps(relevant, default=str).encode(), usedforsecurity=False).hexdigest()
 
 
+class _OrmPage:
+    """The portable list page: the count on the filtered queryset, the rows as `.values()`
+    dicts in the API shape. One COUNT (unless cached) and one SELECT."""
+
+    def __init__(self, *, user, filters, cached_count=None):
+        self.user, self.filters, self.cached_count = user, filters, cached_count
+        self.queryset = transaction_list(user=user, filters=filters)
+
+    def count(self) -> int:
+        return transaction_count(user=self.user, queryset=self.queryset, filters=self.filters, cached=self.cached_count)
+
+    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
+        return [row_to_api(row) for row in transaction_rows(self.queryset)[item]]
+
+
+class _SqlPage:
+    """The PostgreSQL list page (decision 0001): the same count, and the rows as JSON texts
+    the database built (ledger.json_pages); the ORM query is built only to count a miss."""
+
+    pre_encoded = True
+
+    def __init__(self, *, user, filters, cached_count=None):
+        self.user, self.filters, self.cached_count = user, filters, cached_count
+        self.cleaned = transaction_filters_clean(filters)
+        self.known_total = None
+
+    def count(self) -> int:
+        counted_here = []
+
+        def queryset():
+            counted_here.append(True)
+            return transaction_list(user=self.user, filters=self.filters)
+
+        total = transaction_count(user=self.user, filters=self.filters, cached=self.cached_count, queryset=queryset)
+        self.known_total = None if counted_here else total
+        return total
+
+    def __getitem__(self, item: slice) -> list[str]:
+        # A total known without a query tells a full-text page how common its word is; one
+        # counted in this request already cost a query, so the page takes the planned path.
+        return transaction_page_json(
+            user_id=self.user.pk, cleaned=self.cleaned, offset=item.start, limit=item.stop - item.start,
+            match_count=self.known_total,
+        )
+
+
+def transaction_page_source(*, user, filters: Mapping[str, Any] | None, cached_count: bytes | str | None = None):
+    """What a paginator pages for the list: `count()` and slices of rows in the API shape
+    (dicts, or pre-encoded JSON texts the renderer writes as they are). `cached_count` is the
+    count-cache field already read (`transaction_count_key`). Invalid filters raise a 400.
+    A source with `pre_encoded` gives JSON texts (core.pagination and core.renderers keep them)."""
+    page = _SqlPage if fast_paths.sql_list_pages() else _OrmPage
+    return page(user=user, filters=filters, cached_count=cached_count)
+
+
 def transaction_get(*, user, transaction_id, include_deleted: bool = False) -> Transaction:
     queryset = Transaction.objects.filter(user=user)
     if not include_deleted:
@@ -198,25 +207,26 @@ def transaction_duplicates(*, user, filters: Mapping[str, Any] | None = None) ->
     filters = {**plain_filters(filters), "ordering": ""}
     queryset = transaction_list(user=user, filters=filters).order_by("account_id", "amount", "date")
     pairs: list[tuple[Any, Any, float]] = []
-    window: list[tuple] = []
-    for row in queryset.values_list("id", "account_id", "amount", "date", "merchant_raw", "merchant_id").iterator(chunk_size=5000):
+    window: list = []
+    rows = queryset.values_list("id", "account_id", "amount", "date", "merchant_raw", "merchant_id", named=True)
+    for row in rows.iterator(chunk_size=5000):
         window = [kept for kept in window if _same_bucket(kept, row)]
         for kept in window:
             similarity = _merchant_similarity(kept, row)
             if similarity >= DUPLICATE_MERCHANT_SIMILARITY:
-                pairs.append((kept[0], row[0], similarity))
+                pairs.append((kept.id, row.id, similarity))
         window.append(row)
     return _duplicate_groups(user, pairs)
 
 
-def _same_bucket(kept: tuple, row: tuple) -> bool:
-    return kept[1] == row[1] and kept[2] == row[2] and (row[3] - kept[3]).days <= DUPLICATE_WINDOW_DAYS
+def _same_bucket(kept, row) -> bool:
+    return kept.account_id == row.account_id and kept.amount == row.amount and (row.date - kept.date).days <= DUPLICATE_WINDOW_DAYS
 
 
-def _merchant_similarity(first: tuple, second: tuple) -> float:
-    if first[5] is not None and first[5] == second[5]:
+def _merchant_similarity(first, second) -> float:
+    if first.merchant_id is not None and first.merchant_id == second.merchant_id:
         return 1.0
-    return fuzz.token_set_ratio(normalise_descriptor(first[4]), normalise_descriptor(second[4])) / 100
+    return fuzz.token_set_ratio(normalise_descriptor(first.merchant_raw), normalise_descriptor(second.merchant_raw)) / 100
 
 
 def _duplicate_groups(user, pairs: list[tuple[Any, Any, float]]) -> list[dict[str, Any]]:
@@ -283,9 +293,8 @@ def category_get(*, user, category_id) -> Category:
 
 
 def category_by_slug(*, user, slug: str) -> Category | None:
-    """The user's own category with this slug, else the system one."""
-    matches = {category.user_id is None: category for category in Category.objects.filter(Q(user__isnull=True) | Q(user=user), slug=slug)}
-    return matches.get(False) or matches.get(True)
+    """The user's own category with this slug, else the system one (filters.category_for_slug)."""
+    return category_for_slug(user_id=user.pk, slug=slug).first()
 
 
 def account_list(*, user) -> QuerySet[Account]:
@@ -309,3 +318,23 @@ def _is_uuid(value: Any) -> bool:
     except ValueError:
         return False
     return True
+
+
+# --- integrity ------------------------------------------------------------------------
+def corrections_orphaned(*, sample: int = 20) -> dict[str, Any]:
+    """Corrections whose references lead nowhere (decision 0004: they carry no database
+    constraint). Every deletion goes through the ORM, which cascades or nulls them, so this
+    is expected to be empty; the nightly check reports anything else. Three anti-joins."""
+    orphans = {
+        "transaction": UserCorrection.objects.exclude(transaction_id__in=Transaction.objects.values("id")),
+        "new_category": UserCorrection.objects.exclude(new_category_id__in=Category.objects.values("id")),
+        "old_category": UserCorrection.objects.filter(old_category_id__isnull=False).exclude(
+            old_category_id__in=Category.objects.values("id")
+        ),
+    }
+    counts = {name: queryset.count() for name, queryset in orphans.items()}
+    examples = {
+        name: [str(pk) for pk in queryset.order_by().values_list("id", flat=True)[:sample]]
+        for name, queryset in orphans.items() if counts[name]
+    }
+    return {"counts": counts, "examples": examples}

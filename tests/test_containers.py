@@ -87,6 +87,7 @@ def test_entrypoint_waits_for_services_and_migrates_only_when_asked():
 
 def test_gunicorn_workers_freeze_what_they_loaded_and_collect_young_objects_less_often(monkeypatch):
     monkeypatch.delenv("GUNICORN_GC_THRESHOLD", raising=False)
+    monkeypatch.setenv("FAST_PATHS", "1")
     monkeypatch.setenv("GUNICORN_THREADS", "3")
     conf = runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
     assert conf["worker_class"] == "gthread" and conf["worker_connections"] == 12
@@ -98,3 +99,12 @@ def test_gunicorn_workers_freeze_what_they_loaded_and_collect_young_objects_less
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def test_gunicorn_keeps_pythons_collector_settings_with_fast_paths_off(monkeypatch):
+    monkeypatch.delenv("GUNICORN_GC_THRESHOLD", raising=False)
+    monkeypatch.setenv("FAST_PATHS", "0")
+    conf = runpy.run_path(str(ROOT / "docker" / "gunicorn.conf.py"))
+    before, frozen = gc.get_threshold(), gc.get_freeze_count()
+    conf["post_worker_init"](None)
+    assert (gc.get_threshold(), gc.get_freeze_count()) == (before, frozen)

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django_celery_beat.models import PeriodicTask
 
+from config.celery import app
+
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {key: value for key, value in os.environ.items() if key not in {"DEBUG", "SECRET_KEY"}}
@@ -53,8 +55,6 @@ def test_sync_schedules_is_idempotent():
 
 
 def test_scheduled_tasks_go_to_the_scheduled_queue():
-    from config.celery import app
-
     route = app.amqp.router.route({}, "accounts.tasks.scheduled_purge_expired_tokens")
     assert route["queue"].name == "scheduled"
     assert app.amqp.router.route({}, "realtime.tasks.echo")["queue"].name == "high_priority"

@@ -70,3 +70,34 @@ def test_production_serves_the_hashed_swagger_bundle_it_links(tmp_path):
     )
     assert served.returncode == 0, served.stderr[-2000:]
     assert "served /static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle." in served.stdout
+
+
+UNCOLLECTED_SCRIPT = """
+import re, django
+django.setup()
+from django.conf import settings
+from django.test import Client
+assert settings.STORAGES["staticfiles"]["BACKEND"] == "core.staticfiles.StaticFilesStorage"
+client = Client()
+for path in ("/admin/", "/api/docs/"):
+    page = client.get(path, secure=True, follow=True)
+    assert page.status_code == 200, (path, page.status_code)
+bundle = re.search(r'src="(/static/[^"]*swagger-ui-bundle[^"]*\\.js)"', page.content.decode()).group(1)
+served = client.get(bundle, secure=True)
+assert served.status_code == 200, (bundle, served.status_code)
+print("ok", bundle)
+"""
+
+
+def test_production_pages_answer_without_collected_static_files(tmp_path):
+    """Issue 12, item 7: DEBUG=0, the production storage, and no collectstatic ever run."""
+    environment = {
+        **os.environ, "DEBUG": "0", "SECRET_KEY": "test-only-not-a-secret-0123456789-0123456789-0123456789",
+        "STATIC_ROOT": str(tmp_path / "static"), "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    environment.pop("DATABASE_URL", None)
+    served = subprocess.run(
+        [sys.executable, "-c", UNCOLLECTED_SCRIPT], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert served.returncode == 0, served.stderr[-2000:]
+    assert not any((tmp_path / "static").iterdir())

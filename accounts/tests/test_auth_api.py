@@ -1,11 +1,15 @@
 """Register, login, refresh rotation, logout, throttling: the flows and how they fail."""
 
+import datetime as real
 from datetime import timedelta
 
+import jwt.api_jwt
 import pytest
+import rest_framework_simplejwt.tokens
 from django.core import mail
-from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from accounts import authentication
 from accounts.models import DeviceSession, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -193,8 +197,6 @@ def test_authenticated_requests_are_throttled_per_user(auth_client, settings):
 
 
 def test_signed_tokens_with_malformed_ids_are_refused_not_crashed(api_client):
-    from rest_framework_simplejwt.tokens import AccessToken
-
     user = UserFactory()
     for claims in ({"sid": "not-a-uuid"}, {"user_id": "12", "sid": "also-bad"}):
         token = AccessToken.for_user(user)
@@ -207,8 +209,6 @@ def test_signed_tokens_with_malformed_ids_are_refused_not_crashed(api_client):
 
 
 def test_a_token_naming_someone_elses_session_does_not_authenticate(api_client):
-    from rest_framework_simplejwt.tokens import AccessToken
-
     owner, intruder = UserFactory(), UserFactory()
     login(api_client, owner.email)
     owners_session = DeviceSession.objects.get(user=owner)
@@ -218,19 +218,16 @@ def test_a_token_naming_someone_elses_session_does_not_authenticate(api_client):
     assert api_client.get("/api/v1/auth/me/").status_code == 401
 
 
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_verified_token_is_refused_once_it_expires(api_client, monkeypatch):
-    from accounts import authentication
-
     UserFactory(email="grace@example.com")
     token = login(api_client, "grace@example.com").json()["access_token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert api_client.get("/api/v1/auth/me/").status_code == 200
     assert token.encode() in authentication._verified_tokens
-    expires = authentication._verified_tokens[token.encode()].payload["exp"]
+    expires = authentication._verified_tokens.get(token.encode()).payload["exp"]
     monkeypatch.setattr(authentication.time, "time", lambda: expires + 1)
     # Verifying again (PyJWT, simplejwt) reads the clock its own way: move those clocks too.
-    import jwt.api_jwt
-    import rest_framework_simplejwt.tokens
 
     later = _FrozenDatetime.at(expires + 120)
     monkeypatch.setattr(jwt.api_jwt, "datetime", later)
@@ -240,9 +237,8 @@ def test_a_verified_token_is_refused_once_it_expires(api_client, monkeypatch):
     assert response.json()["code"] == "token_not_valid"
 
 
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_forged_token_is_never_remembered(api_client):
-    from accounts import authentication
-
     UserFactory(email="grace@example.com")
     token = login(api_client, "grace@example.com").json()["access_token"]
     header, payload, signature = token.split(".")
@@ -256,8 +252,6 @@ def test_a_forged_token_is_never_remembered(api_client):
 class _FrozenDatetime:
     @staticmethod
     def at(timestamp: float):
-        import datetime as real
-
         class Frozen(real.datetime):
             @classmethod
             def now(cls, tz=None):

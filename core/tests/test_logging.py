@@ -1,6 +1,9 @@
+import io
+import json
 import logging
+import logging.config
 
-from core.logging import RedactSecretsFilter, RequestIdFilter, redact
+from core.logging import RedactSecretsFilter, RequestIdFilter, redact, request_id_var
 
 
 def test_redact_hides_tokens_tickets_and_passwords_in_any_form():
@@ -28,12 +31,6 @@ def test_settings_attach_both_filters_to_every_handler(settings):
 
 
 def test_production_logs_are_json_with_the_request_id(settings):
-    import io
-    import json
-    import logging.config
-
-    from core.logging import request_id_var
-
     config = {**settings.LOGGING, "handlers": {"console": {**settings.LOGGING["handlers"]["console"], "formatter": "json"}}}
     stream = io.StringIO()
     logging.config.dictConfig(config)

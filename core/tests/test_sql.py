@@ -1,9 +1,12 @@
 """core.sql: hot statements prepared once per connection, whole-model rows from raw SQL, and
 the health check skipped only for a connection that just finished a request cleanly."""
 
+import uuid
+
 import pytest
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from accounts.selectors import user_get_for_access_token
@@ -11,7 +14,7 @@ from accounts.services import session_open
 from core import sql
 from ledger.tests.factories import TransactionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths_on")]
 
 
 def _executions(fragment: str, plans: str = "generic_plans + custom_plans") -> int:
@@ -81,7 +84,6 @@ def test_the_token_user_is_the_user_the_orm_loads(user):
         preferences={"currency": "EUR", "alerts": {"budget": True}}, wallet_addresses=["0x" + "a" * 40]
     )
     session = session_open(user=user, ip_address="127.0.0.1", user_agent="pytest")
-    from rest_framework_simplejwt.tokens import AccessToken
 
     claims = AccessToken(session.access_token)
     loaded = user_get_for_access_token(user_id=claims["user_id"], session_id=claims["sid"])
@@ -166,8 +168,6 @@ def test_an_array_literal_reaches_the_database_as_exactly_those_values(values):
 
 @pytest.mark.postgres
 def test_an_array_literal_of_uuids_casts_to_uuid_array():
-    import uuid
-
     ids = [uuid.uuid4() for _ in range(3)]
     with connection.cursor() as cursor:
         cursor.execute("SELECT %s::uuid[]", [sql.array_literal(ids)])

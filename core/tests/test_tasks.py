@@ -3,7 +3,9 @@
 import pytest
 from celery import shared_task
 from django.core.management import call_command
+from django.db import transaction
 
+from core.metrics import TASKS_DEAD_LETTERED
 from core.models import DeadLetter
 from core.on_commit import enqueue_on_commit
 
@@ -50,8 +52,6 @@ def test_bad_data_is_not_retried_and_becomes_a_dead_letter():
 
 
 def test_a_task_that_exhausts_its_retries_is_dead_lettered_once():
-    from core.metrics import TASKS_DEAD_LETTERED
-
     counted_before = TASKS_DEAD_LETTERED.labels("core.tests.flaky")._value.get()
     result = flaky.apply(args=["b", 99])
     assert TASKS_DEAD_LETTERED.labels("core.tests.flaky")._value.get() == counted_before + 1
@@ -74,8 +74,6 @@ def test_retry_dead_letters_reruns_each_once(settings):
 
 
 def test_enqueue_on_commit_runs_after_commit_and_never_after_a_rollback():
-    from django.db import transaction
-
     with transaction.atomic():
         enqueue_on_commit(flaky, "committed", 0)
         assert "committed" not in ATTEMPTS

@@ -1,62 +1,19 @@
 """Input shapes (validated here, 400 on bad shape) and output shapes (documentation of what
 the selectors' dicts contain; hot lists serialise from `.values()` rows directly)."""
 
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from ledger.apis.fields import CurrencyField, MoneyField, UuidListField
 from ledger.export import FORMATS
-from ledger.models import AccountKind, TransactionSource
+from ledger.filters import LIST_FILTERS
+from ledger.models import AccountKind
+from ledger.transaction_fields import input_serializer, output_serializer
 
-
-class TransactionCreateInput(serializers.Serializer):
-    account = serializers.UUIDField(required=False, allow_null=True)
-    date = serializers.DateField()
-    amount = MoneyField()
-    currency = CurrencyField(required=False)
-    merchant_raw = serializers.CharField(max_length=255, allow_blank=True, trim_whitespace=True)
-    category = serializers.SlugField(max_length=50, required=False, allow_blank=True)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class TransactionUpdateInput(serializers.Serializer):
-    account = serializers.UUIDField(required=False, allow_null=True)
-    date = serializers.DateField(required=False)
-    amount = MoneyField(required=False)
-    currency = CurrencyField(required=False)
-    merchant_raw = serializers.CharField(max_length=255, required=False, allow_blank=True)
-    category = serializers.SlugField(max_length=50, required=False)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-
-
-class TransactionMerchantOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    canonical_name = serializers.CharField()
-    category = serializers.CharField()
-
-
-class TransactionConfidenceOutput(serializers.Serializer):
-    category = serializers.FloatField(min_value=0, max_value=1)
-    merchant = serializers.FloatField(min_value=0, max_value=1)
-    method = serializers.CharField()
-
-
-class TransactionOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    account = serializers.UUIDField(allow_null=True)
-    date = serializers.DateField()
-    amount = serializers.CharField(help_text="Signed decimal string; negative = money out.")
-    currency = serializers.CharField()
-    merchant_raw = serializers.CharField()
-    merchant = TransactionMerchantOutput(allow_null=True)
-    category = serializers.CharField(help_text="Category slug.")
-    confidence = TransactionConfidenceOutput()
-    source = serializers.ChoiceField(choices=TransactionSource.choices)
-    note = serializers.CharField()
-    anomaly_score = serializers.FloatField(allow_null=True)
-    is_deleted = serializers.BooleanField()
-    import_batch = serializers.UUIDField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
+# The transaction's shapes derive from ledger.transaction_fields (one declaration per field).
+TransactionCreateInput = input_serializer("TransactionCreateInput", partial=False)
+TransactionUpdateInput = input_serializer("TransactionUpdateInput", partial=True)
+TransactionOutput = output_serializer("TransactionOutput")
 
 
 class TransactionPageOutput(serializers.Serializer):
@@ -78,18 +35,28 @@ class CorrectOutput(serializers.Serializer):
     new_category = serializers.CharField()
 
 
-class BulkFilterInput(serializers.Serializer):
-    """The list filters; validated again (and fully) by the filter set."""
+_BULK_FILTER_FIELDS = {
+    OpenApiTypes.DATE: lambda item: serializers.DateField(required=False),
+    OpenApiTypes.UUID: lambda item: serializers.UUIDField(required=False),
+    OpenApiTypes.DECIMAL: lambda item: MoneyField(required=False),
+    OpenApiTypes.STR: lambda item: (
+        serializers.ChoiceField(choices=item.enum, required=False) if item.enum else serializers.CharField(required=False)
+    ),
+}
 
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)
-    category = serializers.CharField(required=False)
-    source = serializers.ChoiceField(choices=TransactionSource.choices, required=False)
-    account = serializers.UUIDField(required=False)
-    merchant = serializers.CharField(required=False)
-    min_amount = MoneyField(required=False)
-    max_amount = MoneyField(required=False)
-    q = serializers.CharField(required=False)
+
+def _bulk_filter_field(item) -> serializers.Field:
+    return item.bulk_input() if item.bulk_input else _BULK_FILTER_FIELDS[item.openapi_type](item)
+
+
+BulkFilterInput = type(
+    "BulkFilterInput",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The list filters (ledger.filters.LIST_FILTERS); validated again, fully, by the filter set.",
+        **{item.name: _bulk_filter_field(item) for item in LIST_FILTERS},
+    },
+)
 
 
 class BulkCategorizeInput(serializers.Serializer):

@@ -2,10 +2,8 @@
 selector, serialise."""
 
 import itertools
-import json
 
-from django.db import connection
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
@@ -30,101 +28,19 @@ from ledger.apis.serializers import (
     TransactionUpdateInput,
 )
 from ledger.categoriser import suggest
-from ledger.json_pages import transaction_page_json
-from ledger.models import TransactionSource
+from ledger.filters import LIST_FILTERS, ORDERING_DESCRIPTION
+from ledger.transaction_fields import TRANSACTION_EXAMPLE
 
 TAGS = ["transactions"]
 
-TRANSACTION_EXAMPLE = {
-    "id": "5d3c1f0e-8a4b-4f7e-9c1d-2b6a7e8f9a01",
-    "account": "0b7e9c2a-1d4f-4e8b-9a6c-3f2e1d0c9b8a",
-    "date": "2024-03-15",
-    "amount": "-4.75",
-    "currency": "USD",
-    "merchant_raw": "STARBUCKS #1234 SEATTLE",
-    "merchant": {"id": "8f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b", "canonical_name": "Starbucks", "category": "coffee"},
-    "category": "coffee",
-    "confidence": {"category": 0.9, "merchant": 1.0, "method": "merchant"},
-    "source": "manual",
-    "note": "",
-    "anomaly_score": None,
-    "is_deleted": False,
-    "import_batch": None,
-    "created_at": "2024-03-15T09:30:00Z",
-    "updated_at": "2024-03-15T09:30:00Z",
-}
-
 FILTER_PARAMETERS = [
-    OpenApiParameter("since", OpenApiTypes.DATE, description="On or after this date (YYYY-MM-DD)."),
-    OpenApiParameter("until", OpenApiTypes.DATE, description="On or before this date (YYYY-MM-DD)."),
-    OpenApiParameter("category", OpenApiTypes.STR, description="Category slug; comma-separated for several."),
-    OpenApiParameter("source", OpenApiTypes.STR, enum=TransactionSource.values),
-    OpenApiParameter("account", OpenApiTypes.UUID, description="Financial account id."),
-    OpenApiParameter("merchant", OpenApiTypes.STR, description="Merchant id, or text in the merchant name."),
-    OpenApiParameter("min_amount", OpenApiTypes.DECIMAL, description="Signed amount, inclusive."),
-    OpenApiParameter("max_amount", OpenApiTypes.DECIMAL, description="Signed amount, inclusive."),
-    OpenApiParameter("q", OpenApiTypes.STR, description="Full text over merchant and note (word prefixes)."),
-    OpenApiParameter(
-        "ordering", OpenApiTypes.STR,
-        description="date, amount, created_at or merchant_raw; prefix - for descending. Default -date.",
-    ),
+    *(OpenApiParameter(item.name, item.openapi_type, description=item.description, enum=item.enum) for item in LIST_FILTERS),
+    OpenApiParameter("ordering", OpenApiTypes.STR, description=ORDERING_DESCRIPTION),
 ]
 PAGE_PARAMETERS = [
     OpenApiParameter("limit", OpenApiTypes.INT, description="Page size, default 50, max 500."),
     OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
 ]
-
-
-class CountedRows:
-    """Paginate with the count taken on the filtered queryset (no joins for output columns)
-    and the page read as `.values()` rows: one COUNT and one SELECT per page."""
-
-    def __init__(self, *, user, queryset, filters):
-        self.user, self.queryset, self.filters = user, queryset, filters
-
-    def count(self) -> int:
-        return selectors.transaction_count(user=self.user, queryset=self.queryset, filters=self.filters)
-
-    def __getitem__(self, item):
-        return [selectors.transaction_to_dict(row) for row in selectors.transaction_rows(self.queryset)[item]]
-
-
-class JsonRows:
-    """PostgreSQL: the same count (cached; the ORM query is built only on a miss) and the page
-    as JSON texts the database built (ledger.json_pages)."""
-
-    def __init__(self, *, user, filters, cached_count=None):
-        self.user, self.filters, self.cached_count = user, filters, cached_count
-        self.cleaned = selectors.transaction_filters(filters=filters)
-        self.cached_total = None
-
-    def count(self) -> int:
-        counted_here = []
-
-        def queryset():
-            counted_here.append(True)
-            return selectors.transaction_list(user=self.user, filters=self.filters)
-
-        total = selectors.transaction_count(user=self.user, filters=self.filters, cached=self.cached_count, queryset=queryset)
-        self.cached_total = None if counted_here else total
-        return total
-
-    def __getitem__(self, item: slice) -> list[str]:
-        # A cached total (the paginator asks it first) tells a full-text page how common its word
-        # is. A total counted in this request already cost a query: the page then takes the
-        # planned path, so a request stays at three queries (token user, count, page).
-        return transaction_page_json(
-            user_id=self.user.pk, cleaned=self.cleaned, offset=item.start, limit=item.stop - item.start,
-            match_count=self.cached_total,
-        )
-
-
-def json_page_response(paginator: LimitOffsetPagination, rows: list[str]) -> HttpResponse:
-    """The paginated body around rows that are JSON texts already: Python never decodes or
-    re-encodes a row."""
-    next_link, previous_link = json.dumps(paginator.get_next_link()), json.dumps(paginator.get_previous_link())
-    body = f'{{"count":{paginator.count:d},"next":{next_link},"previous":{previous_link},"results":[{",".join(rows)}]}}'
-    return HttpResponse(body.encode(), content_type="application/json")
 
 
 class TransactionListApi(APIView):
@@ -147,15 +63,10 @@ class TransactionListApi(APIView):
         ],
     )
     def get(self, request):
+        # What redis_prefetch asked for, when the throttle read it (else the count reads it).
+        cached_count = next(iter(getattr(request, "redis_prefetched", {}).values()), None)
+        rows = selectors.transaction_page_source(user=request.user, filters=request.query_params, cached_count=cached_count)
         paginator = LimitOffsetPagination()
-        if connection.vendor == "postgresql":
-            # What redis_prefetch asked for, when the throttle read it (else the count reads it).
-            cached = next(iter(getattr(request, "redis_prefetched", {}).values()), None)
-            rows = JsonRows(user=request.user, filters=request.query_params, cached_count=cached)
-            page = paginator.paginate_queryset(rows, request, view=self)
-            return json_page_response(paginator, page)
-        queryset = selectors.transaction_list(user=request.user, filters=request.query_params)
-        rows = CountedRows(user=request.user, queryset=queryset, filters=request.query_params)
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(page)
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from ledger import services
 from ledger.models import Category, Transaction, UserCorrection
+from ledger.signals import transactions_changed
 from ledger.tests.factories import AccountFactory, CategoryFactory, TransactionFactory, system_category
 
 pytestmark = pytest.mark.django_db
@@ -115,8 +116,6 @@ def change_form(staff, row, **changes) -> dict:
 
 
 def test_an_admin_edit_is_a_correction_and_reaches_every_reader(staff, auth_client, user, django_capture_on_commit_callbacks):
-    from ledger.signals import transactions_changed
-
     row = TransactionFactory(user=user, merchant_raw="QUORRA CAFE", amount="-4.10")
     assert auth_client.get("/api/v1/transactions/", {"category": "coffee"}).json()["count"] == 0  # cached
     received = []

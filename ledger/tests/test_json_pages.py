@@ -1,102 +1,19 @@
-"""The PostgreSQL list path (the database builds each row's JSON, ledger.json_pages) against
-the Python path (`.values()` rows, `transaction_to_dict`, DRF's renderer): same rows, same
-order, same keys and values for every filter."""
+"""ledger.json_pages beyond the per-field and per-filter parity (test_transaction_fields.py,
+test_list_filters.py): the forms values take, the endpoint, the stored search document, and
+the full-text window strategy."""
 
 import datetime
-import json
-from decimal import Decimal
 
 import pytest
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
-from rest_framework.renderers import JSONRenderer
 
 from ledger import json_pages, selectors
 from ledger.json_pages import transaction_page_json
 from ledger.models import Transaction
-from ledger.tests.factories import (
-    AccountFactory,
-    CategoryFactory,
-    ImportBatchFactory,
-    TransactionFactory,
-    system_category,
-)
+from ledger.tests.factories import TransactionFactory
+from ledger.tests.pages import database_page, python_page
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
-
-
-@pytest.fixture
-def ledger_rows(user, other_user, starbucks):
-    account = AccountFactory(user=user)
-    own = CategoryFactory(user=user, slug="side_hustle")
-    batch = ImportBatchFactory(user=user)
-    rows = [
-        TransactionFactory(user=user, account=account, merchant=starbucks, merchant_raw="ZEBRA BEANS 1234",
-                           category=system_category("coffee"), amount=Decimal("-4.75"), anomaly_score=0.73),
-        TransactionFactory(user=user, account=None, amount=Decimal("0.10"), note='a "quoted"\nline\ttab \\ é ü 日本 \u2028',
-                           confidence={}, import_batch=batch, date=datetime.date(2024, 3, 14)),
-        TransactionFactory(user=user, amount=Decimal("0.20"), merchant_raw="Pizza Place", note="birthday",
-                           category=system_category("dining"), source="ofx", anomaly_score=1.0, date=datetime.date(2024, 3, 13)),
-        TransactionFactory(user=user, amount=Decimal("-123456789.01"), merchant_raw="CITY_TRAIN 100%", category=own,
-                           confidence={"method": "merchant", "category": 0.9, "merchant": 1, "nested": {"a": [1, 2.5, None]}},
-                           date=datetime.date(2023, 12, 31)),
-        TransactionFactory(user=user, amount=Decimal("0.00"), merchant_raw="", date=datetime.date(2024, 3, 15)),
-        TransactionFactory(user=user, is_deleted=True, deleted_at=datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)),
-        TransactionFactory(user=other_user, merchant_raw="ZEBRA BEANS 1234"),
-    ]
-    # Timestamps with and without a fraction of a second: DRF prints the fraction only when set.
-    Transaction.objects.filter(pk=rows[0].pk).update(created_at=datetime.datetime(2024, 3, 15, 9, 30, tzinfo=datetime.UTC))
-    Transaction.objects.filter(pk=rows[1].pk).update(
-        created_at=datetime.datetime(2024, 3, 15, 9, 30, 0, 120, tzinfo=datetime.UTC),
-        updated_at=datetime.datetime(1999, 1, 2, 3, 4, 5, 999999, tzinfo=datetime.UTC),
-    )
-    return {"account": account, "starbucks": starbucks, "rows": rows}
-
-
-def python_page(user, params, offset=0, limit=50):
-    rows = selectors.transaction_rows(selectors.transaction_list(user=user, filters=params))[offset : offset + limit]
-    return json.loads(JSONRenderer().render([selectors.transaction_to_dict(row) for row in rows]))
-
-
-def database_page(user, params, offset=0, limit=50, match_count=None):
-    cleaned = selectors.transaction_filters(filters=params)
-    pages = transaction_page_json(user_id=user.pk, cleaned=cleaned, offset=offset, limit=limit, match_count=match_count)
-    return [json.loads(text) for text in pages]
-
-
-@pytest.mark.parametrize(
-    "params",
-    [
-        {},
-        {"since": "2024-03-14"},
-        {"until": "2024-03-14", "since": "01/01/2024"},
-        {"category": "dining"},
-        {"category": "groceries, dining,side_hustle"},
-        {"category": "no_such_slug"},
-        {"source": "ofx"},
-        {"min_amount": "0.10", "max_amount": "1e3"},
-        {"max_amount": "-4.75"},
-        {"merchant": "zebra"},
-        {"merchant": "train 100%"},
-        {"merchant": "_"},
-        {"q": "pizza"},
-        {"q": "birth piz"},
-        {"q": "!!"},
-        {"ordering": "amount"},
-        {"ordering": "-merchant_raw,date"},
-        {"ordering": "created_at,"},
-    ],
-)
-def test_the_database_built_page_equals_the_python_page(user, ledger_rows, params):
-    expected = python_page(user, params)
-    assert database_page(user, params) == expected
-
-
-def test_it_filters_by_account_and_merchant_id_and_pages_alike(user, ledger_rows):
-    for params in ({"account": str(ledger_rows["account"].pk)}, {"merchant": str(ledger_rows["starbucks"].pk)}):
-        assert database_page(user, params) == python_page(user, params)
-        assert len(database_page(user, params)) == 1
-    assert database_page(user, {}, offset=1, limit=2) == python_page(user, {}, offset=1, limit=2)
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.usefixtures("fast_paths_on")]
 
 
 def test_the_forms_match_what_the_api_promises(user, ledger_rows):
@@ -137,8 +54,17 @@ def test_the_search_document_follows_edits(user, ledger_rows):
 COMMON = 1_000_000  # a cached total that makes a word common enough to try the window
 
 
-def _searches(captured) -> list[str]:
-    return ["window" if "WITH search AS MATERIALIZED" in query["sql"] else "planned" for query in captured]
+@pytest.fixture
+def searches(monkeypatch) -> list[str]:
+    """Which page strategies ran, in order: "window" (the covering date index) or "planned"."""
+    ran: list[str] = []
+    for name, function in (("window", json_pages._search_window_page), ("planned", json_pages._planned_page)):
+        def spy(*args, _name=name, _function=function, **kwargs):
+            ran.append(_name)
+            return _function(*args, **kwargs)
+
+        monkeypatch.setattr(json_pages, f"_{'search_window' if name == 'window' else 'planned'}_page", spy)
+    return ran
 
 
 @pytest.fixture
@@ -161,10 +87,9 @@ def search_rows(user, other_user):
     [({"q": "zebra"}, 0, 5), ({"q": "zebra"}, 5, 5), ({"q": "zeb bean"}, 2, 4),
      ({"q": "zebra", "since": "2024-06-10", "until": "2024-06-25"}, 0, 3)],
 )
-def test_a_search_page_read_from_the_date_index_equals_the_python_page(user, search_rows, params, offset, limit):
-    with CaptureQueriesContext(connection) as captured:
-        page = database_page(user, params, offset=offset, limit=limit, match_count=COMMON)
-    assert _searches(captured.captured_queries) == ["window"]
+def test_a_search_page_read_from_the_date_index_equals_the_python_page(user, search_rows, searches, params, offset, limit):
+    page = database_page(user, params, offset=offset, limit=limit, match_count=COMMON)
+    assert searches == ["window"]
     assert page == python_page(user, params, offset=offset, limit=limit)
     assert len(page) == limit
 
@@ -176,11 +101,10 @@ def test_a_long_note_without_a_head_is_still_found_in_its_place(user, search_row
     assert database_page(user, {"q": "grocer zebra"}, limit=1, match_count=COMMON)[0]["date"] == "2024-06-27"
 
 
-def test_when_the_window_holds_no_whole_page_the_planned_query_answers(user, search_rows, monkeypatch):
+def test_when_the_window_holds_no_whole_page_the_planned_query_answers(user, search_rows, searches, monkeypatch):
     monkeypatch.setattr(json_pages, "SEARCH_WINDOW_ROWS", 4)  # 2 matches in the newest 4 rows
-    with CaptureQueriesContext(connection) as captured:
-        page = database_page(user, {"q": "zebra"}, offset=0, limit=5, match_count=COMMON)
-    assert _searches(captured.captured_queries) == ["window", "planned"]
+    page = database_page(user, {"q": "zebra"}, offset=0, limit=5, match_count=COMMON)
+    assert searches == ["window", "planned"]
     assert page == python_page(user, {"q": "zebra"}, offset=0, limit=5)
 
 
@@ -191,32 +115,31 @@ def test_when_the_window_holds_no_whole_page_the_planned_query_answers(user, sea
      ({"q": "zebra", "category": "groceries"}, 0, 5, COMMON)],
 )
 def test_few_matches_deep_pages_and_other_filters_go_straight_to_the_planned_query(
-    user, search_rows, params, offset, limit, match_count
+    user, search_rows, searches, params, offset, limit, match_count
 ):
     cleaned = selectors.transaction_filters(filters=params)
-    with CaptureQueriesContext(connection) as captured:
-        transaction_page_json(user_id=user.pk, cleaned=cleaned, offset=offset, limit=limit, match_count=match_count)
-    assert _searches(captured.captured_queries) == ["planned"]
+    transaction_page_json(user_id=user.pk, cleaned=cleaned, offset=offset, limit=limit, match_count=match_count)
+    assert searches == ["planned"]
 
 
 @pytest.mark.redis
 @pytest.mark.parametrize("window", [10_000, 1])
 def test_a_search_list_request_stays_within_three_queries(
-    auth_client, user, search_rows, monkeypatch, django_assert_max_num_queries, window
+    auth_client, user, search_rows, searches, monkeypatch, django_assert_max_num_queries, window
 ):
     monkeypatch.setattr(json_pages, "SEARCH_FEW_MATCHES", 3)  # 15 matches: "common" here
     monkeypatch.setattr(json_pages, "SEARCH_WINDOW_ROWS", window)  # 1: the window never holds a page
     params = {"q": "zebra", "limit": 4, "offset": 4}
     for cache in ("cold", "warm"):
-        with django_assert_max_num_queries(3), CaptureQueriesContext(connection) as captured:
+        searches.clear()
+        with django_assert_max_num_queries(3):
             body = auth_client.get("/api/v1/transactions/", params).json()
         assert body["count"] == 15
         assert body["results"] == python_page(user, {"q": "zebra"}, offset=4, limit=4)
-        searches = _searches([query for query in captured.captured_queries if "ledger_transaction" in query["sql"]])
-        # cold: the count, then the planned page; warm (cached count): the window, then the
-        # planned page only when the window fell short of a page
+        # cold: the count (ORM), then the planned page; warm (cached count): the window, then
+        # the planned page only when the window fell short of a page
         fell_short = ["window", "planned"] if window == 1 else ["window"]
-        assert searches == (["planned", "planned"] if cache == "cold" else fell_short)
+        assert searches == (["planned"] if cache == "cold" else fell_short)
 
 
 def test_the_date_index_carries_the_head_and_a_huge_note_still_fits(user):

@@ -5,11 +5,13 @@ import threading
 import time
 
 import pytest
+from django.core.cache import cache
 
 from core.throttling import shared_redis_client
+from ledger import count_cache, selectors
 from ledger.tests.factories import TransactionFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fast_paths_on")]
 URL = "/api/v1/transactions/"
 
 
@@ -55,7 +57,6 @@ def test_without_a_throttle_the_total_is_read_on_its_own(auth_client, user, sett
 def test_a_count_that_a_write_overtook_is_not_kept(auth_client, user, monkeypatch):
     """A write that commits (and drops the counts) while a request is counting: the request's
     count may predate it, so it is answered once but never cached."""
-    from ledger import selectors
 
     TransactionFactory.create_batch(2, user=user)
     original = selectors._count_of
@@ -74,16 +75,10 @@ def test_a_count_that_a_write_overtook_is_not_kept(auth_client, user, monkeypatc
 
 
 def _hash_and_field(user, filters=None):
-    from django.core.cache import cache
-
-    from ledger import selectors
-
     return cache.make_and_validate_key(selectors._count_cache_key(user.pk)), selectors._filter_signature(filters or {})
 
 
 def _counts_refused(monkeypatch):
-    from ledger import selectors
-
     def refuse(queryset):
         raise AssertionError("counted, where the cached total was to be answered")
 
@@ -92,8 +87,6 @@ def _counts_refused(monkeypatch):
 
 @pytest.mark.redis
 def test_a_stale_total_is_answered_while_another_request_counts_afresh(auth_client, user, monkeypatch):
-    from ledger import count_cache
-
     TransactionFactory.create_batch(2, user=user)
     assert auth_client.get(URL).json()["count"] == 2
     client = shared_redis_client()
@@ -133,8 +126,6 @@ def test_a_missing_total_is_counted_once_while_others_wait_for_it(auth_client, u
 
 @pytest.mark.redis
 def test_a_claim_that_ends_without_a_total_leaves_the_waiting_request_to_count(auth_client, user, monkeypatch):
-    from ledger import count_cache
-
     TransactionFactory.create_batch(3, user=user)
     client = shared_redis_client()
     key, field = _hash_and_field(user)
@@ -147,8 +138,6 @@ def test_a_claim_that_ends_without_a_total_leaves_the_waiting_request_to_count(a
 
 @pytest.mark.redis
 def test_a_user_with_too_many_filters_starts_over(auth_client, user, monkeypatch):
-    from ledger import count_cache
-
     monkeypatch.setattr(count_cache, "MAX_FILTERS", 2)
     TransactionFactory(user=user, amount="-5.00")
     client = shared_redis_client()
@@ -164,8 +153,6 @@ def test_a_user_with_too_many_filters_starts_over(auth_client, user, monkeypatch
 
 @pytest.mark.redis
 def test_a_count_that_fails_hands_its_claim_back_at_once(user):
-    from ledger import count_cache
-
     client = shared_redis_client()
     key, field = _hash_and_field(user)
 

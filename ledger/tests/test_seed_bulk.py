@@ -7,6 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from ledger.management.commands import seed_bulk
 from ledger.models import ImportBatch, Transaction
 
 pytestmark = pytest.mark.django_db
@@ -47,8 +48,6 @@ def test_seed_bulk_can_run_again_for_the_same_user(user):
 
 
 def test_seed_bulk_writes_rows_in_date_order(user, monkeypatch):
-    from ledger.management.commands import seed_bulk
-
     written = []
 
     def capture(self, rows, batch):

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ledger import services
 from ledger.models import Transaction, UserCorrection
+from ledger.services import bulk
 from ledger.tests.factories import AccountFactory, CategoryFactory, TransactionFactory, system_category
 from merchants.services import normalise_descriptor
 
@@ -403,6 +404,7 @@ def test_bulk_categorise_records_what_each_row_had_and_learns_it(auth_client, us
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
 def test_bulk_corrections_get_time_ordered_ids(auth_client, user):
     rows = TransactionFactory.create_batch(5, user=user)
     auth_client.post(f"{URL}bulk-categorize/", {"ids": [str(row.pk) for row in rows], "category": "travel"})
@@ -416,17 +418,19 @@ def test_bulk_corrections_get_time_ordered_ids(auth_client, user):
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_row_changed_between_the_scope_and_the_update_is_left_to_that_writer(auth_client, user, monkeypatch):
     rows = TransactionFactory.create_batch(3, user=user)
     changed_meanwhile = rows[1]
-    submit = services._DESCRIPTOR_WORKER.submit
+    read_scope = bulk.read_scope
 
-    def another_writer_first(*args):
+    def another_writer_after_the_scope(**kwargs):
         # After the scope was read, before the UPDATE: the row gets a new version elsewhere.
+        scope = read_scope(**kwargs)
         Transaction.objects.filter(pk=changed_meanwhile.pk).update(category=system_category("health"))
-        return submit(*args)
+        return scope
 
-    monkeypatch.setattr(services._DESCRIPTOR_WORKER, "submit", another_writer_first)
+    monkeypatch.setattr(bulk, "read_scope", another_writer_after_the_scope)
     response = auth_client.post(f"{URL}bulk-categorize/", {"ids": [str(row.pk) for row in rows], "category": "travel"})
     assert response.json() == {"updated": 2}
     assert Transaction.objects.get(pk=changed_meanwhile.pk).category.slug == "health"
@@ -434,6 +438,7 @@ def test_a_row_changed_between_the_scope_and_the_update_is_left_to_that_writer(a
 
 
 @pytest.mark.postgres
+@pytest.mark.usefixtures("fast_paths_on")
 def test_a_row_address_taken_by_another_row_moves_nothing(user, other_user):
     """Between the scope and the UPDATE, VACUUM may give a freed address to another row
     (another user's too): the UPDATE checks id, owner and liveness, not the address alone."""
@@ -443,10 +448,13 @@ def test_a_row_address_taken_by_another_row_moves_nothing(user, other_user):
     with connection.cursor() as cursor:
         cursor.execute("SELECT id::text, ctid::text, category_id::text FROM ledger_transaction")
         address = {row[0]: (row[1], row[2]) for row in cursor.fetchall()}
+        def scope_row(address_of, row):
+            return services.ScopeRow(address[str(address_of.pk)][0], str(row.pk), address[str(row.pk)][1], row.date, "", None)
+
         stale = [
-            (address[str(theirs.pk)][0], str(mine.pk), address[str(mine.pk)][1]),  # their address, my id
-            (address[str(theirs.pk)][0], str(theirs.pk), address[str(theirs.pk)][1]),  # their row, as mine
-            (address[str(gone.pk)][0], str(gone.pk), address[str(gone.pk)][1]),  # my deleted row
+            scope_row(theirs, mine),  # their address, my id
+            scope_row(theirs, theirs),  # their row, as mine
+            scope_row(gone, gone),  # my deleted row
         ]
         target = system_category("travel")
         cursor.execute(services.BULK_UPDATE_SQL, services.bulk_update_params(user=user, target=target, moving=stale, now=timezone.now()))
