@@ -305,9 +305,11 @@ BEAT_SCHEDULES = {
     },
     "realtime: prune stored events past EVENT_RETENTION_DAYS": {
         "task": "realtime.tasks.scheduled_prune_events",
+        "crontab": {"minute": "37", "hour": "3"},
+    },
     "ledger: report corrections whose references are gone": {
         "task": "ledger.tasks.scheduled_check_correction_references",
-        "crontab": {"minute": "37", "hour": "3"},
+        "crontab": {"minute": "27", "hour": "4"},
     },
     "celery: purge old task results": {
         "task": "celery.backend_cleanup",
