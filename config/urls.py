@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("realtime.urls")),
     path("", include("merchants.urls")),
     path("", include("ledger.urls")),
+    path("analytics/", include("analytics.urls")),
 ]
 
 def json_not_found(request, exception=None):
