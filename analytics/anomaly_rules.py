@@ -72,7 +72,7 @@ class History:
         for row in self.rows:
             self.by_category[row.category_id].append(row)
             self.by_key[row.key].append(row)
-        self.spends_sorted = sorted(-r.amount for r in self.rows)
+        self._percentiles: dict = {}
 
     def earlier(self, rows: Sequence[Row], row: Row, days: int) -> list[Row]:
         """Rows before `row` (in ledger order) dated within `days` days before it."""
@@ -82,10 +82,13 @@ class History:
         mine = self.position[row.id]
         return [r for r in rows[low:] if self.position[r.id] < mine]
 
-    def percentile(self, share: float) -> Decimal:
-        if not self.spends_sorted:
-            return Decimal("0")
-        return self.spends_sorted[min(len(self.spends_sorted) - 1, int(share * len(self.spends_sorted)))]
+    def percentile_before(self, day: datetime.date, share: float) -> Decimal:
+        """The `share` percentile of the spends in the WINDOW_DAYS before `day` (cached per day)."""
+        if (day, share) not in self._percentiles:
+            start = day - datetime.timedelta(days=WINDOW_DAYS)
+            spends = sorted(-r.amount for r in self.rows if start <= r.date < day)
+            self._percentiles[(day, share)] = spends[min(len(spends) - 1, int(share * len(spends)))] if spends else Decimal("0")
+        return self._percentiles[(day, share)]
 
 
 def amount_outlier(history: History, row: Row) -> tuple[float, str]:
@@ -104,7 +107,7 @@ def amount_outlier(history: History, row: Row) -> tuple[float, str]:
 def new_merchant_large(history: History, row: Row) -> tuple[float, str]:
     if history.earlier(history.by_key[row.key], row, 100_000):
         return 0.0, ""
-    threshold = max(LARGE_FLOOR, history.percentile(0.95) * LARGE_FACTOR)
+    threshold = max(LARGE_FLOOR, history.percentile_before(row.date, 0.95) * LARGE_FACTOR)
     if -row.amount < threshold:
         return 0.0, ""
     return 0.85, f"first charge from this merchant, {-row.amount:.2f} (large for you: over {threshold:.2f})"
