@@ -85,7 +85,10 @@ def test_irregular_charges_are_not_a_subscription():
 
 
 # --- stored runs --------------------------------------------------------------------------------
-def _netflix(user, months=6, amounts=None, start=d(2024, 1, 15)):
+NETFLIX_START = d(2024, 1, 15)
+
+
+def _netflix(user, months=6, amounts=None, start=NETFLIX_START):
     rows = []
     for i, day in enumerate(monthly(start, months)):
         amount = (amounts or ["-15.49"] * months)[i]
