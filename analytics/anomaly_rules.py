@@ -6,10 +6,13 @@ independent evidence (1 - product of (1 - score)). Rules:
 - amount_outlier: robust z-score of the spend against the same category's spends of the last
   12 months (median and MAD, MAD scaled by 1.4826 to a standard deviation, floored so a
   category of identical charges does not divide by zero); needs MIN_HISTORY earlier charges.
+  Not when the amount is usual for the merchant itself (at most 1.5x the median of its own
+  earlier charges): a category mixes merchants (a phone bill among streaming subscriptions).
 - new_merchant_large: the first charge from a merchant in the loaded history, large for this
   user (several times their 95th-percentile charge).
 - duplicate_charge: the same merchant and amount within 24 hours (dates: the same or the
-  next day), unless that merchant habitually repeats (two such pairs already).
+  next day), unless that merchant habitually repeats (two such pairs already); below
+  DUPLICATE_ALERT_FLOOR it is listed (0.5) but does not alert.
 - subscription_amount_changed: a merchant with a known recurring charge, at another price."""
 
 import bisect
@@ -29,7 +32,10 @@ MAD_SCALE = 1.4826
 LARGE_FLOOR = Decimal("100")
 LARGE_FACTOR = 3
 DUPLICATE_FLOOR = Decimal("5")
+DUPLICATE_ALERT_FLOOR = Decimal("20")
 HABITUAL_REPEATS = 2
+MERCHANT_USUAL_FACTOR = Decimal("1.5")
+MERCHANT_WINDOW_DAYS = 400  # a yearly charge's previous one, with some slack
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,9 @@ class History:
 
 
 def amount_outlier(history: History, row: Row) -> tuple[float, str]:
+    usual = [-r.amount for r in history.earlier(history.by_key[row.key], row, MERCHANT_WINDOW_DAYS)]
+    if usual and -row.amount <= statistics.median(usual) * MERCHANT_USUAL_FACTOR:
+        return 0.0, ""  # a category mixes merchants: a rent in "home" is usual for the landlord
     earlier = [-r.amount for r in history.earlier(history.by_category[row.category_id], row, WINDOW_DAYS)]
     if len(earlier) < MIN_HISTORY:
         return 0.0, ""
@@ -124,7 +133,9 @@ def duplicate_charge(history: History, row: Row) -> tuple[float, str]:
     habitual = sum(1 for a, b in zip(window, window[1:], strict=False) if a.amount == b.amount and (b.date - a.date).days <= 1)
     if habitual >= HABITUAL_REPEATS:
         return 0.0, ""
-    return 0.85, f"the same amount {-row.amount:.2f} from this merchant on {twins[-1].date.isoformat()}"
+    # Small repeats (two bus fares, two coffees) are common: listed, not alerted.
+    score = 0.85 if -row.amount >= DUPLICATE_ALERT_FLOOR else 0.5
+    return score, f"the same amount {-row.amount:.2f} from this merchant on {twins[-1].date.isoformat()}"
 
 
 def subscription_amount_changed(known: KnownRecurrence | None, row: Row) -> tuple[float, str, dict | None]:

@@ -39,6 +39,7 @@ MIN_OCCURRENCES = 3
 MIN_OCCURRENCES_YEARLY = 2
 YEARLY_CONFIDENCE_CAP = 0.75
 MIN_CONFIDENCE = 0.55
+CLUSTER_MIN_CONFIDENCE = 0.8
 MIN_INTERVAL_REGULARITY = 0.75
 MIN_AMOUNT_STABILITY = 0.5
 # Two charges are the same price when within this share of it (or TOLERANCE_FLOOR).
@@ -186,9 +187,25 @@ def merchant_key(merchant_id, descriptor: str) -> str:
 
 
 def detect_groups(groups: dict[str, list[Charge]], *, as_of: datetime.date) -> dict[str, Detected]:
+    """Each group's recurrence; a group that is not one as a whole (one merchant billing several
+    subscriptions, as Apple does) is tried again split by price: "<key>@<amount>"."""
     found = {}
     for key, charges in groups.items():
         detected = detect(charges, as_of=as_of)
         if detected is not None:
             found[key] = detected
+            continue
+        for amount, cluster in price_clusters(charges).items():
+            detected = detect(cluster, as_of=as_of) if len(cluster) >= MIN_OCCURRENCES else None
+            # Stricter than a whole group: noise split by price makes chance regularities.
+            if detected is not None and detected.period.name != "yearly" and detected.confidence >= CLUSTER_MIN_CONFIDENCE:
+                found[f"{key}@{-amount:.2f}"] = detected
     return found
+
+
+def price_clusters(charges: Sequence[Charge]) -> dict[Decimal, list[Charge]]:
+    """Charges grouped by exact price, when there is more than one price."""
+    clusters: dict[Decimal, list[Charge]] = {}
+    for charge in charges:
+        clusters.setdefault(charge.amount, []).append(charge)
+    return clusters if len(clusters) > 1 else {}

@@ -207,3 +207,13 @@ def test_the_nightly_task_is_idempotent(user, monkeypatch):
     assert first["detected"] == second["detected"] == 1
     assert Recurrence.objects.filter(user=user).count() == 1
     assert second["reminders"] == 0
+
+
+def test_one_merchant_billing_two_subscriptions_is_split_by_price():
+    from analytics.recurrence import detect_groups
+
+    dates = monthly(d(2024, 1, 20), 5)
+    mixed = charges(dates + [x + datetime.timedelta(days=3) for x in dates], ["-2.99"] * 5 + ["-10.99"] * 5)
+    found = detect_groups({"d:APPLE": mixed}, as_of=d(2024, 6, 1))
+    assert sorted(found) == ["d:APPLE@10.99", "d:APPLE@2.99"]
+    assert found["d:APPLE@2.99"].next_expected_date == d(2024, 6, 20)
