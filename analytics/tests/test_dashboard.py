@@ -163,3 +163,13 @@ def test_answers_are_cached_until_the_users_ledger_changes(auth_client, user, ot
     with django_assert_num_queries(4):  # + the aggregate, the category list, merchant names
         auth_client.get(f"{BASE}summary/", JANUARY)
     assert authenticated_client(other_user).get(f"{BASE}summary/", JANUARY).json()["expenses"] == "777.00"
+
+
+@pytest.mark.postgres
+def test_postgresql_has_the_covering_index_for_the_aggregates():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'txn_user_date_analytics'")
+        definition = cursor.fetchone()[0]
+    assert "(user_id, date) INCLUDE (amount, category_id, merchant_id, account_id) WHERE (NOT is_deleted)" in definition
