@@ -17,13 +17,12 @@ from django.utils import timezone
 from accounts.models import DEFAULT_PREFERENCES
 from analytics import anomaly_rules
 from analytics.models import AnomalyFinding, ExpectedPattern, Recurrence
-from analytics.recurrence import Charge, Detected, detect_groups, merchant_key
+from analytics.recurrence import Charge, Detected, descriptor_of, detect_groups, merchant_key
 from analytics.selectors import anomaly_get, category_index, recurrence_get
 from core.exceptions import ApplicationError
 from ledger.annotations import transaction_anomaly_scores_set
 from ledger.models import Category, Transaction
 from merchants.models import Merchant
-from merchants.services import normalise_descriptor
 from realtime.services import publish_on_commit
 
 logger = logging.getLogger(__name__)
@@ -49,7 +48,7 @@ def _spending_rows(*, user_ids: Sequence, since: datetime.date, until: datetime.
 def _group_by_user(rows: Iterable[tuple]) -> dict[Any, dict[str, list[Charge]]]:
     groups: dict[Any, dict[str, list[Charge]]] = defaultdict(lambda: defaultdict(list))
     for pk, user_id, date, amount, currency, merchant_id, raw in rows:
-        key = merchant_key(merchant_id, normalise_descriptor(raw) if not merchant_id else "")
+        key = merchant_key(merchant_id, descriptor_of(raw) if not merchant_id else "")
         if key:
             groups[user_id][key].append(Charge(id=str(pk), date=date, amount=amount, currency=currency))
     return groups
@@ -317,7 +316,7 @@ def category_index_transfer(user_id) -> frozenset:
 
 def _anomaly_row(values: tuple) -> anomaly_rules.Row:
     pk, date, amount, category_id, merchant_id, raw, created_at = values
-    key = merchant_key(merchant_id, normalise_descriptor(raw) if not merchant_id else "") or f"t:{pk}"
+    key = merchant_key(merchant_id, descriptor_of(raw) if not merchant_id else "") or f"t:{pk}"
     return anomaly_rules.Row(
         id=str(pk), date=date, amount=amount, category_id=str(category_id), key=key, order=(date, created_at, str(pk))
     )

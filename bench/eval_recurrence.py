@@ -44,8 +44,7 @@ import django  # noqa: E402
 django.setup()
 
 from analytics import anomaly_rules  # noqa: E402
-from analytics.recurrence import Charge, add_months, detect_groups, merchant_key  # noqa: E402
-from merchants.normalisation import normalise_descriptor  # noqa: E402
+from analytics.recurrence import Charge, add_months, descriptor_of, detect_groups, merchant_key  # noqa: E402
 
 USERS = int(os.environ.get("EVAL_USERS", "200"))
 MONTHS = int(os.environ.get("EVAL_MONTHS", "18"))
@@ -178,7 +177,7 @@ def plant_anomalies(ledger: Ledger, rng) -> None:
 
 
 def key_of(row: dict) -> str:
-    return merchant_key(None, normalise_descriptor(row["descriptor"]))
+    return merchant_key(None, descriptor_of(row["descriptor"]))
 
 
 def generate(user: int) -> Ledger:

@@ -217,3 +217,12 @@ def test_one_merchant_billing_two_subscriptions_is_split_by_price():
     found = detect_groups({"d:APPLE": mixed}, as_of=d(2024, 6, 1))
     assert sorted(found) == ["d:APPLE@10.99", "d:APPLE@2.99"]
     assert found["d:APPLE@2.99"].next_expected_date == d(2024, 6, 20)
+
+
+def test_descriptors_differing_only_in_reference_numbers_share_a_key():
+    from analytics.recurrence import descriptor_of
+    from merchants.services import normalise_descriptor
+
+    assert descriptor_of("NETFLIX.COM 866-579-7172") == descriptor_of("NETFLIX.COM 123-456-7890") == "NETFLIX"
+    for raw in ("7-ELEVEN 1234", "7-ELEVEN 5678", "3M STORE 12", "SPOTIFY P3C1A2"):
+        assert descriptor_of(raw) == normalise_descriptor(raw)
