@@ -226,3 +226,20 @@ def test_descriptors_differing_only_in_reference_numbers_share_a_key():
     assert descriptor_of("NETFLIX.COM 866-579-7172") == descriptor_of("NETFLIX.COM 123-456-7890") == "NETFLIX"
     for raw in ("7-ELEVEN 1234", "7-ELEVEN 5678", "3M STORE 12", "SPOTIFY P3C1A2"):
         assert descriptor_of(raw) == normalise_descriptor(raw)
+
+
+@pytest.mark.django_db
+def test_a_matched_merchant_billing_two_prices_is_stored_as_two_subscriptions(user):
+    from merchants.models import Merchant
+
+    apple = Merchant.objects.create(canonical_name="Pineapple Media", category="subscriptions")
+    for day in monthly(d(2024, 1, 20), 5):
+        TransactionFactory(user=user, date=day, amount=Decimal("-2.99"), merchant=apple, merchant_raw="APPLE.COM/BILL")
+        TransactionFactory(user=user, date=day + datetime.timedelta(days=3), amount=Decimal("-10.99"), merchant=apple,
+                           merchant_raw="APPLE.COM/BILL")
+    services.recurrences_detect_all(as_of=d(2024, 6, 1))
+    rows = Recurrence.objects.filter(user=user).order_by("amount_mean")
+    assert [(r.name, r.merchant_id, r.amount_mean) for r in rows] == [
+        ("Pineapple Media (10.99)", apple.pk, Decimal("-10.99")), ("Pineapple Media (2.99)", apple.pk, Decimal("-2.99")),
+    ]
+    assert services.recurrences_detect_all(as_of=d(2024, 6, 1)).updated == 0  # nothing changed: nothing written
