@@ -202,6 +202,9 @@ def descriptor_of(raw: str) -> str:
     costs ~20-60 us a row: most of a nightly run. Descriptors that differ only in digits share
     one result when that result has no digits of its own (the digits were noise the
     normalisation dropped); a result with digits ("7 ELEVEN") is never shared."""
+    found = _NORMALISED_BY_SHAPE.get(raw)  # the same text again (noise repeats exactly)
+    if found is not None:
+        return found
     shape = _DIGITS.sub("0", raw)
     found = _NORMALISED_BY_SHAPE.get(shape)
     if found is None:
@@ -210,6 +213,8 @@ def descriptor_of(raw: str) -> str:
             _NORMALISED_BY_SHAPE.clear()
         if not _DIGITS.search(found):
             _NORMALISED_BY_SHAPE[shape] = found
+    if shape == raw:
+        _NORMALISED_BY_SHAPE[raw] = found
     return found
 
 
