@@ -33,6 +33,7 @@ ANOMALY_HISTORY_DAYS = 2 * 366  # "first-ever merchant" looks this far back
 REMINDER_DAYS_KEY = "subscription_reminder_days"
 MAX_REMINDER_DAYS = 30
 USERS_PER_BATCH = 50
+NEW_ROW_HOURS = 48
 
 
 # --- loading charges ------------------------------------------------------------------------
@@ -282,8 +283,13 @@ def anomalies_score_new(*, user_id, dates: Iterable[datetime.date]) -> ScoringRe
     report = ScoringReport()
     if not dates:
         return report
+    # "New": written in the last NEW_ROW_HOURS. A re-categorisation of old, never-scored rows
+    # (seeded, or from before this feature) sends the same signal and must not score them all.
+    recent = timezone.now() - datetime.timedelta(hours=NEW_ROW_HOURS)
     new = list(
-        Transaction.objects.filter(user_id=user_id, is_deleted=False, anomaly_score__isnull=True, date__in=dates)
+        Transaction.objects.filter(
+            user_id=user_id, is_deleted=False, anomaly_score__isnull=True, date__in=dates, created_at__gte=recent
+        )
         .values_list("id", "date", "amount", "category_id", "merchant_id", "merchant_raw", "created_at")
     )
     if not new:

@@ -145,3 +145,15 @@ def test_scores_are_written_only_onto_that_users_rows(user, other_user):
     assert transaction_anomaly_scores_set(user_id=user.pk, scores={mine.pk: 0.5, theirs.pk: 0.9}) == 1
     theirs.refresh_from_db()
     assert theirs.anomaly_score is None
+
+
+def test_old_unscored_rows_are_not_scored_when_they_change(user, sent):
+    from django.utils import timezone
+
+    history(user)
+    old = TransactionFactory(user=user, date=d(2024, 3, 20), amount=Decimal("-480.00"), merchant_raw="CORNER GROCER")
+    Transaction.objects.filter(pk=old.pk).update(created_at=timezone.now() - datetime.timedelta(days=3))
+    assert score(user, old).scored == 0
+    old.refresh_from_db()
+    assert old.anomaly_score is None
+    assert sent == []
