@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection, transaction
 
 
 def _version_key(user_id) -> str:
@@ -33,9 +34,21 @@ def cached_for_user(*, user_id, name: str, params: dict[str, Any], compute: Call
     key = f"analytics:{user_id}:{user_version(user_id)}:{name}:{signature}"
     value = cache.get(key)
     if value is None:
-        value = compute()
+        value = _computed(compute)
         cache.set(key, value, timeout=settings.ANALYTICS_CACHE_SECONDS)
     return value
+
+
+def _computed(compute: Callable[[], Any]) -> Any:
+    """On PostgreSQL, without JIT compilation: an aggregate over a year of a big ledger costs
+    enough for the planner to JIT it, and compiling took 100-380 ms of a ~500 ms query here
+    (2 cores; measured in docs/performance.md). `SET LOCAL` keeps it to this transaction."""
+    if connection.vendor != "postgresql" or not settings.ANALYTICS_JIT_OFF:
+        return compute()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        return compute()
 
 
 def user_cache_forget(*, user_id) -> None:

@@ -282,6 +282,8 @@ ANALYTICS_CACHE_SECONDS = env.int("ANALYTICS_CACHE_SECONDS", default=24 * 3600)
 # stored (and listed) from ANOMALY_RECORD_THRESHOLD.
 ANOMALY_ALERT_THRESHOLD = env.float("ANOMALY_ALERT_THRESHOLD", default=0.8)
 ANOMALY_RECORD_THRESHOLD = env.float("ANOMALY_RECORD_THRESHOLD", default=0.5)
+# Dashboard aggregates run without PostgreSQL's JIT (it cost more than it saved at a million rows).
+ANALYTICS_JIT_OFF = env.bool("ANALYTICS_JIT_OFF", default=True)
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
