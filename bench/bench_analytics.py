@@ -220,7 +220,7 @@ def floor_ms(user, endpoint: str, params: dict) -> float:
         inside = Q(date__gte=scope.since)
         query = rows.values("category_id", "merchant_id").annotate(
             current=Sum("amount", filter=inside), previous=Sum("amount", filter=~inside),
-            current_count=Count("id", filter=inside), previous_count=Count("id", filter=~inside)).order_by()
+            current_count=Count("amount", filter=inside), previous_count=Count("amount", filter=~inside)).order_by()
     elif endpoint in ("timeseries/", "cashflow/"):
         from django.db.models import Sum
         from django.db.models.functions import TruncMonth
@@ -233,6 +233,7 @@ def floor_ms(user, endpoint: str, params: dict) -> float:
     sql, sql_params = query.query.sql_with_params()
     timings = []
     with connection.cursor() as cursor:
+        cursor.execute("SET jit = off")  # as the app runs them (ANALYTICS_JIT_OFF)
         for _ in range(5):
             started = time.perf_counter()
             cursor.execute(sql, sql_params)
@@ -335,7 +336,7 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    if DETECT_USERS and DETECT_ROWS:
+    if "detection" in PARTS and DETECT_USERS and DETECT_ROWS:
         detection(seed_detection_users())
     print(f"load average at the end {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
