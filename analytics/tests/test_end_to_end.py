@@ -3,6 +3,7 @@ worker, whose `anomaly_alert` reaches the user's socket; the nightly task, run b
 sends a `subscription_reminder` to the same socket."""
 
 import datetime
+import importlib
 import json
 from decimal import Decimal
 
@@ -21,7 +22,15 @@ from tests.live import receive_until
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_workers_anomaly_alert_and_subscription_reminder_reach_the_socket(live_stack):
+@pytest.fixture
+def system_categories():
+    """A transactional test before this one may have flushed the migration-seeded taxonomy."""
+    from django.apps import apps
+
+    importlib.import_module("ledger.migrations.0002_seed_system_categories").load_system_categories(apps, None)
+
+
+def test_a_workers_anomaly_alert_and_subscription_reminder_reach_the_socket(system_categories, live_stack):
     user = UserFactory()
     account = AccountFactory(user=user)
     today = datetime.date.today()
