@@ -117,9 +117,8 @@ def _detect_batch(user_ids: Sequence, *, as_of: datetime.date, keys: set[str] | 
 @transaction.atomic
 def _store(found: dict[Any, dict[str, Detected]], *, as_of, keys: set[str] | None, report: DetectionReport) -> None:
     existing = Recurrence.objects.select_for_update().filter(user_id__in=list(found))
-    if keys is not None:
-        existing = existing.filter(key__in=list(keys))
-    current = {(str(r.user_id), r.key): r for r in existing}
+    # An incremental run owns only the touched merchants' rows, their per-price ones included.
+    current = {(str(r.user_id), r.key): r for r in existing if keys is None or _group_of(r.key)[0] in keys}
     names = _merchant_names(found)
     creates, updates, vanished = [], [], []
     for user_id, detected in found.items():

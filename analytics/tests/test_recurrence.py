@@ -243,3 +243,19 @@ def test_a_matched_merchant_billing_two_prices_is_stored_as_two_subscriptions(us
         ("Pineapple Media (10.99)", apple.pk, Decimal("-10.99")), ("Pineapple Media (2.99)", apple.pk, Decimal("-2.99")),
     ]
     assert services.recurrences_detect_all(as_of=d(2024, 6, 1)).updated == 0  # nothing changed: nothing written
+
+
+@pytest.mark.django_db
+def test_incremental_detection_updates_a_merchants_per_price_subscriptions(user):
+    for day in monthly(d(2024, 1, 20), 5):
+        TransactionFactory(user=user, date=day, amount=Decimal("-2.99"), merchant_raw="APPLE.COM/BILL")
+        TransactionFactory(user=user, date=day + datetime.timedelta(days=3), amount=Decimal("-10.99"), merchant_raw="APPLE.COM/BILL")
+    _netflix(user)
+    services.recurrences_detect_all(as_of=d(2024, 6, 1))
+    assert Recurrence.objects.filter(user=user).count() == 3
+    TransactionFactory(user=user, date=d(2024, 6, 20), amount=Decimal("-2.99"), merchant_raw="APPLE.COM/BILL")
+    report = services.recurrences_detect(user_id=user.pk, as_of=d(2024, 6, 21), keys={"d:APPLE"})
+    assert (report.created, report.removed) == (0, 0)
+    cheap = Recurrence.objects.get(user=user, key="d:APPLE@2.99")
+    assert (cheap.last_seen, cheap.occurrences) == (d(2024, 6, 20), 6)
+    assert Recurrence.objects.filter(user=user).count() == 3  # Netflix untouched
