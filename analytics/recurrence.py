@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 from typing import NamedTuple
 
 from merchants.services import normalise_descriptor
@@ -75,6 +76,7 @@ class Detected:
     currency: str = ""
 
 
+@lru_cache(maxsize=65_536)  # prices repeat: the nightly run asks for the same ones millions of times
 def tolerance_for(amount: Decimal) -> Decimal:
     return max(abs(amount) * TOLERANCE_SHARE, TOLERANCE_FLOOR).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
