@@ -10,6 +10,8 @@ DEFAULT_PREFERENCES = {
     "timezone": "UTC",
     "theme": "system",
     "notifications": {"email": True, "push": True, "budget_alerts": True, "weekly_report": False},
+    # issue 17: days before a subscription's expected charge that `subscription_reminder` is sent.
+    "subscription_reminder_days": 3,
 }
 
 

@@ -24,6 +24,7 @@ class PreferencesSerializer(serializers.Serializer):
     timezone = serializers.CharField(required=False, max_length=64)
     theme = serializers.ChoiceField(choices=THEMES, required=False)
     notifications = NotificationsSerializer(required=False)
+    subscription_reminder_days = serializers.IntegerField(required=False, min_value=0, max_value=30)
 
     def to_internal_value(self, data):
         if isinstance(data, dict):

@@ -315,10 +315,25 @@ BEAT_SCHEDULES = {
         "task": "celery.backend_cleanup",
         "crontab": {"minute": "47", "hour": "3"},
     },
+    "analytics: detect subscriptions and send reminders": {
+        "task": "analytics.tasks.scheduled_detect_subscriptions",
+        "crontab": {"minute": "0", "hour": "1"},
+    },
 }
 CELERY_RESULT_EXPIRES = timedelta(days=7)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 TASK_RETRY_MAX = env.int("TASK_RETRY_MAX", default=5)
+
+# --- Analytics (issue 17) ---------------------------------------------------------------
+# Dashboard answers are cached per user and query; a ledger write drops that user's at once,
+# so the TTL only bounds memory.
+ANALYTICS_CACHE_SECONDS = env.int("ANALYTICS_CACHE_SECONDS", default=24 * 3600)
+# anomaly_alert is published (once per transaction) at or above this score; findings are
+# stored (and listed) from ANOMALY_RECORD_THRESHOLD.
+ANOMALY_ALERT_THRESHOLD = env.float("ANOMALY_ALERT_THRESHOLD", default=0.8)
+ANOMALY_RECORD_THRESHOLD = env.float("ANOMALY_RECORD_THRESHOLD", default=0.5)
+# Dashboard aggregates run without PostgreSQL's JIT (it cost more than it saved at a million rows).
+ANALYTICS_JIT_OFF = env.bool("ANALYTICS_JIT_OFF", default=True)
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

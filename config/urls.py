@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("ledger.urls")),
     path("", include("budgets.urls")),
     path("", include("reports.urls")),
+    path("analytics/", include("analytics.urls")),
 ]
 
 def json_not_found(request, exception=None):

@@ -20,7 +20,7 @@ def test_me_shows_the_contract_fields(auth_client, user):
         "id", "email", "full_name", "phone", "is_verified", "is_admin", "preferences", "wallet_addresses",
     }
     assert body["id"] == str(user.id)
-    assert set(body["preferences"]) == {"currency", "timezone", "theme", "notifications"}
+    assert set(body["preferences"]) == {"currency", "timezone", "theme", "notifications", "subscription_reminder_days"}
 
 
 def test_patch_me_updates_profile_and_merges_preferences(auth_client, user):
