@@ -10,6 +10,7 @@ STORED_EVENT_TYPES = frozenset(
         "budget_alert",
         "anomaly_alert",
         "subscription_reminder",
+        "subscription_price_changed",
         "upload_completed",
         "upload_failed",
         "report_ready",
