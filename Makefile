@@ -77,3 +77,12 @@ bench: install
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# issue 15: the categoriser against a labelled ledger, beside the smart_importer baseline.
+.PHONY: eval-categoriser
+eval-categoriser: install
+	mkdir -p var && rm -f var/eval-categoriser.sqlite3
+	DATABASE_URL=sqlite:///$(CURDIR)/var/eval-categoriser.sqlite3 REDIS_URL= CELERY_BROKER_URL= TASK_EXECUTION=inline \
+	  $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=sqlite:///$(CURDIR)/var/eval-categoriser.sqlite3 REDIS_URL= CELERY_BROKER_URL= TASK_EXECUTION=inline \
+	  $(BIN)/python manage.py eval_categoriser
