@@ -60,14 +60,18 @@ def _model_rankings(user, evidence: Sequence[RowEvidence]) -> tuple[list[list[tu
     keys = [(item.descriptor, item.raw) for item in evidence]
     unique = list(dict.fromkeys(keys))
     position = {key: index for index, key in enumerate(unique)}
-    features = global_model.features([d for d, _ in unique], [r for _, r in unique])
-    global_probabilities = global_model.probabilities(features)
+    global_probabilities, lazy_features = global_model.featurise_cached(unique)
     model, trained_through = personal.personal_state(user)
     fresh = personal.fresh_examples(user, since=trained_through, global_model=global_model)
     if fresh.total >= settings.CATEGORISER_RETRAIN_AFTER:
         _enqueue_retrain(user.pk)
     row_index = np.array([position[key] for key in keys])
-    nearest_unique = personal.nearest_fresh(fresh, features[:, : len(global_model.char.vocabulary_)])
+    # Feature rows are stacked only for the personal layers (a user with corrections).
+    features = lazy_features.matrix() if (fresh.categories or model is not None) else None
+    nearest_unique = (
+        personal.nearest_fresh(fresh, features[:, : len(global_model.char.vocabulary_)])
+        if features is not None else [None] * len(unique)
+    )
     columns = [system_ids.get(slug) for slug in global_model.classes]
     if model is not None:
         amounts = [item.amount for item in evidence]

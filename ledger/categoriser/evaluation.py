@@ -182,7 +182,7 @@ def evaluate(*, csv_path: Path | None = None, map_path: Path | None = None, base
     default_csv, default_map = default_paths()
     rows = load_rows(csv_path or default_csv, map_path or default_map)
     user = get_user_model().objects.create_user(
-        email=f"eval-{uuid.uuid4().hex[:12]}@example.com", password=uuid.uuid4().hex  # noqa: S106 - throwaway user
+        email=f"eval-{uuid.uuid4().hex[:12]}@example.com", password=uuid.uuid4().hex
     )
     client = APIClient()
     client.force_authenticate(user)

@@ -37,6 +37,9 @@ EMBEDDING_DIMENSIONS = 384
 # which are not a user's spending mix: at full weight any unfamiliar text ("J SMITH") looks
 # like groceries. Halved, text with no known n-grams scores low and the categoriser abstains.
 PRIOR_SCALE = 0.5
+# Distinct (descriptor, raw text) pairs whose features and probabilities a process keeps
+# (~1.5 kB each).
+FEATURE_CACHE_SIZE = 20_000
 _LETTERS_RE = re.compile(r"[^A-Z&' ]+")
 _WORD_PATTERN = r"[A-Z&']{2,}"
 
@@ -71,6 +74,7 @@ class GlobalModel:
     embed: TfidfVectorizer
     components: np.ndarray  # (n_embed_features, 384) float32
     corpus_counts: dict = field(default_factory=dict)
+    _feature_cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_features(self) -> int:
@@ -86,11 +90,42 @@ class GlobalModel:
         scores = np.asarray(features @ self.coef) + self.intercept * PRIOR_SCALE
         return softmax(scores)
 
+    def featurise_cached(self, keys: Sequence[tuple[str, str]]) -> tuple[np.ndarray, "_LazyRows"]:
+        """(probabilities, features) for (normalised descriptor, raw) keys, computing only the
+        keys this process has not seen yet: statements repeat their merchants, and the character
+        n-gram analysis is the costly part. Bounded: the cache empties when full."""
+        cache = self._feature_cache
+        missing = list(dict.fromkeys(key for key in keys if key not in cache))
+        if missing:
+            features = self.features([d for d, _ in missing], [r for _, r in missing])
+            computed = self.probabilities(features)
+            if len(cache) + len(missing) > FEATURE_CACHE_SIZE:
+                cache.clear()
+            for row, key in enumerate(missing):
+                cache[key] = (computed[row], features[row])
+        if not keys:
+            return np.zeros((0, len(self.classes)), dtype=np.float32), _LazyRows([], self.n_features)
+        entries = [cache[key] for key in keys]
+        return np.vstack([entry[0] for entry in entries]), _LazyRows(entries, self.n_features)
+
     def embed_texts(self, descriptors: Sequence[str]) -> np.ndarray:
         """384-dimension unit vectors (float32), one per normalised descriptor."""
         vectors = np.asarray(self.embed.transform(descriptors) @ self.components, dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms == 0, 1, norms)
+
+
+class _LazyRows:
+    """The cached feature rows of a call, stacked only if someone asks (the personal layers)."""
+
+    def __init__(self, entries, width: int):
+        self._entries = entries
+        self._matrix = None if entries else sparse.csr_matrix((0, width), dtype=np.float32)
+
+    def matrix(self) -> sparse.csr_matrix:
+        if self._matrix is None:
+            self._matrix = sparse.vstack([entry[1] for entry in self._entries], format="csr")
+        return self._matrix
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
