@@ -102,16 +102,38 @@ def _enqueue_retrain(user_id) -> None:
 def _score(user, evidence: Sequence[RowEvidence]) -> list[_Scored]:
     rules = rules_for(user, evidence)
     rankings, nearest = _model_rankings(user, evidence)
+    collapsed = personal.collapsed_categories(user)
+    system_ids = personal.system_category_ids() if collapsed else {}
     scored = []
     for item, ranked, fresh in zip(evidence, rankings, nearest, strict=True):
         found = rule_candidates(item, rules)
         if fresh is not None:
             found.append((fresh[0], round(min(fresh[1], LEARNED_MAX_CONFIDENCE), 4), "learned"))
-        found += merchant_candidates(item)
-        found += [(reference, round(probability, 4), "model") for reference, probability in ranked[:1]]
+        found += _fold(merchant_candidates(item), collapsed, system_ids)
+        found += [(reference, round(probability, 4), "model") for reference, probability in _merge(ranked, collapsed)[:1]]
         found += income_candidates(item)
-        scored.append(_Scored(candidates=found, ranked=[(ref, round(p, 4)) for ref, p in ranked]))
+        scored.append(_Scored(candidates=found, ranked=[(ref, round(p, 4)) for ref, p in _merge(ranked, collapsed)]))
     return scored
+
+
+def _fold(candidates, collapsed: dict[str, str], system_ids: dict[str, str]):
+    """Merchant candidates (slugs) in the user's granularity: a folded child becomes its parent."""
+    out = []
+    for reference, confidence, method in candidates:
+        category_id = system_ids.get(reference, reference)
+        out.append((collapsed.get(category_id, reference), confidence, method))
+    return out
+
+
+def _merge(ranked: list[tuple[str, float]], collapsed: dict[str, str]) -> list[tuple[str, float]]:
+    """Model rankings (category ids) in the user's granularity: folded children add to the parent."""
+    if not collapsed:
+        return ranked
+    merged: dict[str, float] = {}
+    for category_id, probability in ranked:
+        target = collapsed.get(category_id, category_id)
+        merged[target] = merged.get(target, 0.0) + probability
+    return sorted(merged.items(), key=lambda pair: pair[1], reverse=True)
 
 
 def _resolve(user, references: set) -> dict[Any, Category]:

@@ -47,6 +47,7 @@ class Prediction:
     predicted: str
     confidence: float
     method: str
+    description: str = ""
 
 
 @dataclass
@@ -103,6 +104,9 @@ class Report:
             "by method: " + ", ".join(f"{m} {n} ({r / n:.2f} right)" for m, (n, r) in sorted(methods.items())),
             "calibration (confidence bucket: rows, share right):",
             *[f"  [{low:.2f}, {high:.2f}): {n:4d}  {right:.3f}" for low, high, n, right in self.calibration()],
+            "most frequent mistakes (true -> predicted: rows):",
+            *[f"  {t} -> {p}: {n}" for (t, p), n in Counter(
+                (p.truth, p.predicted) for p in self.predictions if p.truth != p.predicted).most_common(8)],
             "per category (support, precision, recall):",
             *[f"  {slug:16s} {n:4d}  {precision:.3f}  {recall:.3f}" for slug, n, precision, recall in self.per_category()],
         ]
@@ -152,7 +156,10 @@ def replay_api(rows: list[LabelledRow], *, client: APIClient, report: Report) ->
         report.scored += 1
         confidence = body.get("confidence") or {}
         report.predictions.append(
-            Prediction(row.label, body["category"], float(confidence.get("category", 0.0)), confidence.get("method", ""))
+            Prediction(
+                row.label, body["category"], float(confidence.get("category", 0.0)), confidence.get("method", ""),
+                row.description,
+            )
         )
         if body["category"] != row.label:
             corrected = client.post(f"{URL}correct/", {"transaction_id": body["id"], "new_category": row.label}, format="json")

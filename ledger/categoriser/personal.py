@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from scipy import sparse
 from sklearn.linear_model import SGDClassifier
@@ -34,7 +34,7 @@ PERSONAL_ALPHA = 1e-3
 # Weight of the personal model against the global one: examples / (examples + PRIOR_EXAMPLES).
 PRIOR_EXAMPLES = 20.0
 FRESH_MAX = 500
-FRESH_MIN_SIMILARITY = 0.5
+FRESH_MIN_SIMILARITY = 0.65
 _CACHE_SIZE = 256
 
 
@@ -224,3 +224,29 @@ def users_with_new_corrections() -> list:
     return sorted(
         (user_id for user_id, latest in newest.items() if user_id not in trained or latest > trained[user_id]), key=str
     )
+
+
+GRANULARITY_WINDOW = 5000
+
+
+def collapsed_categories(user) -> dict[str, str]:
+    """The user's granularity, learnt from their corrections: child category id -> parent id
+    for children this user folds into the parent. A child collapses once the user has moved any
+    sibling-or-itself to the parent (coffee -> dining says "I file cafes under dining"), unless
+    they have ever moved a row into that child. One query over their latest corrections."""
+    pairs = set(
+        UserCorrection.objects.filter(transaction__user_id=user.pk)
+        .order_by("-created_at")
+        .values_list("old_category_id", "new_category_id")[:GRANULARITY_WINDOW]
+    )
+    if not pairs:
+        return {}
+    chosen = {str(new) for _, new in pairs if new is not None}
+    parents = {
+        str(pk): str(parent)
+        for pk, parent in Category.objects.filter(parent__isnull=False).filter(
+            Q(user__isnull=True) | Q(user_id=user.pk)
+        ).values_list("pk", "parent_id")
+    }
+    folded = {parents[str(old)] for old, new in pairs if old is not None and parents.get(str(old)) == str(new)}
+    return {child: parent for child, parent in parents.items() if parent in folded and child not in chosen}

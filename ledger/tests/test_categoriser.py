@@ -14,6 +14,8 @@ from ledger.categoriser.model import artefact_path, get_global_model, load_globa
 from ledger.categoriser.tasks import categoriser_retrain, categoriser_retrain_nightly
 from ledger.models import PersonalCategoriser, Transaction, TransactionEmbedding, UserCorrection
 from ledger.tests.factories import TransactionFactory, system_category
+from merchants.models import Merchant, MerchantAlias
+from merchants.services import normalise_descriptor
 
 URL = "/api/v1/transactions/"
 
@@ -172,3 +174,17 @@ def test_categorise_is_one_call_for_a_chunk(user, amount):
     rows = [{"merchant_raw": f"MONTHLY ACCOUNT FEE {n}", "amount": Decimal(amount)} for n in range(50)]
     results = categorise(user, rows)
     assert len(results) == 50 and {r.category.slug for r in results} == {"fees"}
+
+
+def test_the_user_granularity_is_learnt_from_corrections_to_a_parent(auth_client, user, other_user, starbucks):
+    burgers = Merchant.objects.create(canonical_name="Bun Bros", category="fast_food")
+    MerchantAlias.objects.create(merchant=burgers, alias="BUN BROS", normalised=normalise_descriptor("BUN BROS"))
+    assert create(auth_client, "BUN BROS")["category"] == "fast_food"
+    correct(auth_client, create(auth_client, "ZEBRA BEANS 1234")["id"], "dining")  # coffee -> dining
+    # Another child of dining, another merchant, no rule: filed under dining now.
+    later = create(auth_client, "BUN BROS")
+    assert (later["category"], later["confidence"]["method"]) == ("dining", "merchant")
+    assert categorise(other_user, [{"merchant_raw": "BUN BROS", "amount": Decimal("-5")}])[0].category.slug == "fast_food"
+    # A user who ever chooses the child keeps it.
+    correct(auth_client, later["id"], "fast_food")
+    assert create(auth_client, "BUN BROS")["category"] == "fast_food"
