@@ -38,16 +38,19 @@ def embed_descriptors(raws: list[str]) -> np.ndarray:
     return model.embed_texts([normalise_descriptor(raw) or raw.upper() for raw in raws])
 
 
-def embeddings_backfill(*, user_id, limit: int | None = None) -> int:
-    """Write vectors for the user's live rows that have none or an older model's. Idempotent;
-    batches of 2,000 rows, each batch one bulk insert (its own transaction). Returns rows written."""
+def embeddings_backfill(*, user_id, dates: list | None = None, limit: int | None = None) -> int:
+    """Write vectors for the user's live rows that have none or an older model's, on `dates`
+    only when given (a write's signal names its dates: the query then reads those days, not a
+    million-row ledger). Idempotent; batches of 2,000 rows, each one bulk insert in its own
+    transaction. Returns rows written."""
     version = get_global_model().version
+    scope = Transaction.objects.filter(user_id=user_id, is_deleted=False)
+    if dates is not None:
+        scope = scope.filter(date__in=dates)
     written = 0
     while limit is None or written < limit:
         missing = list(
-            Transaction.objects.filter(user_id=user_id, is_deleted=False)
-            .exclude(embedding__model_version=version)
-            .order_by().values_list("pk", "merchant_raw")[:BATCH]
+            scope.exclude(embedding__model_version=version).order_by().values_list("pk", "merchant_raw")[:BATCH]
         )
         if not missing:
             break

@@ -1,5 +1,7 @@
 """Celery adapters for the categoriser (registered through ledger/tasks.py; queue `default`)."""
 
+import datetime
+
 from celery import shared_task
 
 from ledger.categoriser.embeddings import embeddings_backfill
@@ -23,6 +25,9 @@ def categoriser_retrain_nightly() -> int:
 
 
 @shared_task(name="ledger.tasks.embeddings_backfill")
-def embeddings_backfill_task(user_id: str) -> int:
-    """Embed the user's rows that have no vector for the current model; safe to run twice."""
-    return embeddings_backfill(user_id=user_id)
+def embeddings_backfill_task(user_id: str, dates: list[str] | None = None) -> int:
+    """Embed the user's rows (on these ISO dates, when given) that have no vector for the
+    current model; safe to run twice."""
+    return embeddings_backfill(
+        user_id=user_id, dates=[datetime.date.fromisoformat(day) for day in dates] if dates is not None else None
+    )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
 from ledger.categoriser import categorise, suggest
 from ledger.categoriser.embeddings import embeddings_backfill
@@ -188,3 +189,12 @@ def test_the_user_granularity_is_learnt_from_corrections_to_a_parent(auth_client
     # A user who ever chooses the child keeps it.
     correct(auth_client, later["id"], "fast_food")
     assert create(auth_client, "BUN BROS")["category"] == "fast_food"
+
+
+def test_the_backfill_command_embeds_missing_rows_once(user, other_user):
+    TransactionFactory(user=user, merchant_raw="ALPHA WIDGETS")
+    TransactionFactory(user=other_user, merchant_raw="BETA NOODLES")
+    call_command("embed_transactions")
+    assert TransactionEmbedding.objects.count() == 2
+    call_command("embed_transactions", user=user.email)
+    assert TransactionEmbedding.objects.count() == 2
