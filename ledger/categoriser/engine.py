@@ -184,7 +184,9 @@ def suggest(user, row: Any) -> list[tuple[Category, float]]:
     """Every candidate category for one row, best first, one entry per category."""
     evidence = gather_evidence([row], user_id=user.pk)
     scored = _score(user, evidence)[0]
-    options = scored.candidates + [(ref, p, "model") for ref, p in scored.ranked]
+    # The merchant master's own category stays among the suggestions even where the user's
+    # granularity folds it into its parent for the automatic choice.
+    options = scored.candidates + merchant_candidates(evidence[0]) + [(ref, p, "model") for ref, p in scored.ranked]
     resolved = _resolve(user, {ref for ref, _, _ in options})
     seen: dict[Any, tuple[Category, float]] = {}
     for reference, confidence, _ in options:
