@@ -100,3 +100,11 @@ static: install
 # path, docs/decisions/); end-to-end tests are left to test-postgres.
 test-plain: check-services
 	FAST_PATHS=0 DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) $(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+# issue 15: the categoriser against a labelled ledger, beside the smart_importer baseline.
+.PHONY: eval-categoriser
+eval-categoriser: install
+	mkdir -p var && rm -f var/eval-categoriser.sqlite3
+	DATABASE_URL=sqlite:///$(CURDIR)/var/eval-categoriser.sqlite3 REDIS_URL= CELERY_BROKER_URL= TASK_EXECUTION=inline \
+	  $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=sqlite:///$(CURDIR)/var/eval-categoriser.sqlite3 REDIS_URL= CELERY_BROKER_URL= TASK_EXECUTION=inline \
+	  $(BIN)/python manage.py eval_categoriser

@@ -487,3 +487,27 @@ REPORTS_PG_PLAIN_DATE_TRUNC = env.bool("REPORTS_PG_PLAIN_DATE_TRUNC", default=Tr
 # openpyxl writes, ~Nx faster); False writes every row through openpyxl
 # (docs/decisions/reports-xlsx-rows.md).
 REPORTS_XLSX_FAST_ROWS = env.bool("REPORTS_XLSX_FAST_ROWS", default=True)
+# --- categoriser (issue 15) ---------------------------------------------------------------
+# Below this confidence a row stays `uncategorized`; the model's top suggestions are kept.
+CATEGORISER_MIN_CONFIDENCE = env.float("CATEGORISER_MIN_CONFIDENCE", default=0.45)
+# A user's personal model retrains (task on `default`) once this many corrections are newer
+# than it; until then those corrections teach through rules and nearest-neighbour matching.
+CATEGORISER_RETRAIN_AFTER = env.int("CATEGORISER_RETRAIN_AFTER", default=10)
+CATEGORISER_PERSONAL_MAX_EXAMPLES = env.int("CATEGORISER_PERSONAL_MAX_EXAMPLES", default=20_000)
+# The global artefact: empty = the committed one (ledger/categoriser/artefacts/CURRENT).
+CATEGORISER_ARTEFACT = env.str("CATEGORISER_ARTEFACT", default="")
+# Feature space sizes of the global model (a rebuild with `train_categoriser --global`).
+CATEGORISER_CHAR_FEATURES = 1 << 15
+CATEGORISER_WORD_FEATURES = 1 << 13
+CATEGORISER_EMBED_FEATURES = 3072
+BEAT_SCHEDULES["categoriser: retrain personal models with new corrections"] = {
+    "task": "ledger.tasks.categoriser_retrain_nightly",
+    "crontab": {"minute": "0", "hour": "1"},
+}
+
+# --- OpenAPI enum names shared across apps ----------------------------------------------
+# Two "period" choice sets (a budget's and a detected subscription's) get stable names.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update({
+    "BudgetPeriodEnum": "budgets.models.BudgetPeriodKind",
+    "RecurrencePeriodEnum": "analytics.models.RecurrencePeriod",
+})

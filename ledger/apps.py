@@ -14,3 +14,7 @@ class LedgerConfig(AppConfig):
 
         transactions_changed.connect(forget_counts, dispatch_uid="ledger.forget_counts")
         merchant_merging.connect(merged_merchant_rows_changed, dispatch_uid="ledger.merged_merchant_rows_changed")
+        # issue 15: embeddings for new rows, whoever wrote them (imports included).
+        from ledger.categoriser.receivers import embed_changed_rows
+
+        transactions_changed.connect(embed_changed_rows, dispatch_uid="ledger.categoriser.embed_changed_rows")

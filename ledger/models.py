@@ -287,3 +287,40 @@ class CategoryRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} -> {self.category_id}"
+
+
+class PersonalCategoriser(models.Model):
+    """A user's personal text model (issue 15): what the categoriser learnt from their own
+    labelled rows, on top of the global model it was trained with. One row per user, replaced
+    by each retrain; `payload` is a NumPy .npz archive of plain arrays (no pickle)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="personal_categoriser"
+    )
+    global_version = models.CharField(max_length=40)
+    examples = models.PositiveIntegerField(default=0)
+    # Corrections recorded up to this instant are in the model; later ones are "fresh" and used
+    # by nearest-neighbour matching until the next retrain.
+    trained_through = models.DateTimeField()
+    payload = models.BinaryField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} ({self.examples} examples)"
+
+
+class TransactionEmbedding(models.Model):
+    """One 384-dimension vector per transaction (float32, little-endian bytes), from the global
+    model's character features; `similar/` ranks a user's rows by cosine similarity."""
+
+    transaction = models.OneToOneField(Transaction, on_delete=models.CASCADE, primary_key=True, related_name="embedding")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False)
+    model_version = models.CharField(max_length=40)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "model_version"], name="txn_embedding_user_version")]
+
+    def __str__(self) -> str:
+        return f"{self.transaction_id} ({self.model_version})"

@@ -1,10 +1,19 @@
-"""Celery adapters for the ledger. Thin: each calls one selector or service."""
+"""Celery adapters for the ledger. Thin: each calls one selector or service. The categoriser's
+tasks live in its package and are re-exported here so that autodiscovery registers them."""
 
 import logging
 
 from celery import shared_task
 
+from ledger.categoriser.tasks import categoriser_retrain, categoriser_retrain_nightly, embeddings_backfill_task
 from ledger.selectors import corrections_orphaned
+
+__all__ = [
+    "categoriser_retrain",
+    "categoriser_retrain_nightly",
+    "embeddings_backfill_task",
+    "scheduled_check_correction_references",
+]
 
 logger = logging.getLogger(__name__)
 

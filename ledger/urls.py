@@ -1,6 +1,7 @@
 from django.urls import path
 
 from ledger.apis import reference, transactions
+from ledger.apis.similar import SimilarTransactionsApi
 
 urlpatterns = [
     path("transactions/", transactions.TransactionListApi.as_view(), name="transaction-list"),
@@ -23,6 +24,7 @@ urlpatterns = [
         transactions.TransactionSuggestionsApi.as_view(),
         name="transaction-suggestions",
     ),
+    path("transactions/<uuid:transaction_id>/similar/", SimilarTransactionsApi.as_view(), name="transaction-similar"),
     path("categories/", reference.CategoryListApi.as_view(), name="category-list"),
     path("categories/<uuid:category_id>/", reference.CategoryDetailApi.as_view(), name="category-detail"),
     path("accounts/", reference.AccountListApi.as_view(), name="account-list"),

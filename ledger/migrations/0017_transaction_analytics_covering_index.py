@@ -27,6 +27,6 @@ def remove_index(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ledger", "0012_usercorrection_references_unchecked_restrict_deletes")]
+    dependencies = [("ledger", "0015_categoriser_personal_model_embeddings")]
 
     operations = [migrations.RunPython(add_index, remove_index)]
